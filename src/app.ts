@@ -1,0 +1,83 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import fp from 'fastify-plugin'
+import cors from '@fastify/cors'
+import configPlugin, { type ConfigPluginOptions } from '../plugins/config.js'
+import dbPlugin from '../plugins/db.js'
+import redisPlugin from '../plugins/redis.js'
+import socketIoPlugin from '../plugins/socket-io.js'
+import authPlugin from '../plugins/auth.js'
+import rateLimitPlugin from '../plugins/rate-limit.js'
+import presencePlugin from '../plugins/presence.js'
+import healthPingPlugin from '../plugins/health-ping.js'
+import healthRoutes from '../routes/health.js'
+import authRoutes from '../routes/auth.js'
+import { loadConfig, parseCorsOrigin, parseTrustProxy } from './config.js'
+import { installErrorHandling } from './http-errors.js'
+import type { Database } from './db/index.js'
+import type { ServerOptions } from 'socket.io'
+
+export interface RealtimeOptions extends ConfigPluginOptions {
+  /** Route prefix for every REST route; Socket.IO then listens on `${prefix}/socket.io`. */
+  prefix?: string
+  /** An open database to use instead of opening one (not closed by roomwire). */
+  database?: Database
+  /** Extra Socket.IO server options. */
+  socketIo?: Partial<ServerOptions>
+  /** Sweep intervals of the shared services (tests set them in ms). */
+  presenceSweepMs?: number
+  typingSweepMs?: number
+}
+
+/** What roomwire lifts from its encapsulated context onto the app that registers it. */
+const LIFTED = ['io', 'realtime', 'realtimeAuth', 'broadcastToPublicRoom', 'getConnectionCount', 'stopHealthChecks'] as const
+
+/**
+ * The whole backend as one Fastify plugin. Everything it needs is registered in an encapsulated
+ * context (so a host app's own decorators, hooks and error handler stay its own); the public
+ * surface (`io`, `realtime` and the seed-000 helpers) is decorated on the host.
+ */
+async function realtimePlugin (host: FastifyInstance, opts: RealtimeOptions): Promise<void> {
+  const { prefix = '', database, socketIo, presenceSweepMs, typingSweepMs, ...configOptions } = opts
+  let inner: FastifyInstance | undefined
+  await host.register(async (app) => {
+    inner = app
+    await app.register(configPlugin, configOptions)
+    installErrorHandling(app, { notFound: prefix !== '' || host.hasDecorator('roomwireStandalone') })
+    await app.register(dbPlugin, { database })
+    await app.register(redisPlugin)
+    await app.register(socketIoPlugin, { path: `${prefix}/socket.io`, serverOptions: socketIo })
+    await app.register(authPlugin)
+    await app.register(cors, { origin: parseCorsOrigin(app.realtimeConfig.corsOrigin) })
+    await app.register(rateLimitPlugin)
+    await app.register(presencePlugin, { presenceSweepMs, typingSweepMs })
+    await app.register(healthPingPlugin)
+    await app.register(healthRoutes)
+    await app.register(authRoutes)
+  }, { prefix })
+  for (const name of LIFTED) {
+    if (inner?.hasDecorator(name)) host.decorate(name, (inner as unknown as Record<string, unknown>)[name])
+  }
+}
+
+export const realtime = fp(realtimePlugin, { name: 'roomwire', fastify: '5.x' })
+export default realtime
+
+export interface BuildOptions extends RealtimeOptions {
+  /** Fastify server options (the logger, say); trustProxy comes from TRUST_PROXY. */
+  fastify?: FastifyServerOptions
+}
+
+/** A standalone roomwire app: Fastify with the realtime plugin, configured from env and options. */
+export async function buildApp (options: BuildOptions = {}): Promise<FastifyInstance> {
+  const { fastify: fastifyOptions = {}, ...rest } = options
+  const { env = process.env, instanceId: _id, ...overrides } = rest
+  const config = loadConfig(env, overrides)
+  const app: FastifyInstance = Fastify({
+    logger: { level: config.logLevel },
+    trustProxy: parseTrustProxy(config.trustProxy),
+    ...fastifyOptions
+  } as FastifyServerOptions)
+  app.decorate('roomwireStandalone', true)
+  await app.register(realtime, rest)
+  return app
+}

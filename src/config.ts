@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto'
+import Type, { type Static, type TSchema } from 'typebox'
+import { Compile } from 'typebox/compile'
+import { Value } from 'typebox/value'
+
+const Ms = (d: number) => Type.Integer({ minimum: 1, default: d })
+const Count = (d: number) => Type.Integer({ minimum: 1, default: d })
+
+/**
+ * Every setting: its environment variable and its schema (with the default). The same names,
+ * camel-cased, are the plugin options. Keep this table, `.env.example` and the README in step.
+ */
+const settings = {
+  port: ['PORT', Type.Integer({ minimum: 0, maximum: 65535, default: 3000 })],
+  host: ['HOST', Type.String({ minLength: 1, default: '127.0.0.1' })],
+  databaseUrl: ['DATABASE_URL', Type.Optional(Type.String({ pattern: '^postgres(ql)?://' }))],
+  dataDir: ['DATA_DIR', Type.String({ minLength: 1, default: './data' })],
+  redisUrl: ['REDIS_URL', Type.Optional(Type.String({ pattern: '^rediss?://' }))],
+  redisKeyPrefix: ['REDIS_KEY_PREFIX', Type.String({ default: '' })],
+  jwtSecret: ['JWT_SECRET', Type.Optional(Type.String({ minLength: 16 }))],
+  jwtExpiresIn: ['JWT_EXPIRES_IN', Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)?$', default: '1h' })],
+  ipHashSecret: ['IP_HASH_SECRET', Type.Optional(Type.String({ minLength: 16 }))],
+  adminApiKey: ['ADMIN_API_KEY', Type.Optional(Type.String({ minLength: 16 }))],
+  corsOrigin: ['CORS_ORIGIN', Type.String({ minLength: 1, default: '*' })],
+  // 'true', 'false', or a comma-separated list of trusted proxy addresses/CIDRs ('loopback' too)
+  trustProxy: ['TRUST_PROXY', Type.String({ pattern: '^(true|false|[0-9A-Za-z.:/, ]+)$', default: 'false' })],
+  wsPingInterval: ['WS_PING_INTERVAL', Ms(25_000)],
+  wsPingTimeout: ['WS_PING_TIMEOUT', Ms(20_000)],
+  wsMaxPayload: ['WS_MAX_PAYLOAD', Type.Integer({ minimum: 1024, default: 65_536 })],
+  publicMaxConnectionsPerIp: ['PUBLIC_MAX_CONNECTIONS_PER_IP', Count(2)],
+  publicPingIdleMs: ['PUBLIC_PING_IDLE_MS', Ms(300_000)],
+  publicPingMaxMissed: ['PUBLIC_PING_MAX_MISSED', Count(3)],
+  syncReconnectGraceMs: ['SYNC_RECONNECT_GRACE_MS', Ms(30_000)],
+  syncRoomTtlMs: ['SYNC_ROOM_TTL_MS', Ms(86_400_000)],
+  chatMessagesPerMinute: ['CHAT_MESSAGES_PER_MINUTE', Count(30)],
+  chatMaxLength: ['CHAT_MAX_LENGTH', Count(5000)],
+  typingTtlMs: ['TYPING_TTL_MS', Ms(10_000)],
+  instanceTtlMs: ['INSTANCE_TTL_MS', Ms(15_000)],
+  logLevel: ['LOG_LEVEL', Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' })],
+  // Not in the contract's table, but tests need them in milliseconds.
+  typingThrottleMs: ['TYPING_THROTTLE_MS', Ms(2_000)],
+  syncPasswordAttempts: ['SYNC_PASSWORD_ATTEMPTS', Count(5)],
+  syncPasswordWindowMs: ['SYNC_PASSWORD_WINDOW_MS', Ms(900_000)],
+  publicSlotStaleMs: ['PUBLIC_SLOT_STALE_MS', Ms(3_600_000)],
+  restRateLimitMax: ['REST_RATE_LIMIT_MAX', Count(300)],
+  authRateLimitMax: ['AUTH_RATE_LIMIT_MAX', Count(20)]
+} as const satisfies Record<string, readonly [string, TSchema]>
+
+type Settings = typeof settings
+type Key = keyof Settings
+
+const ConfigSchema = Type.Object(
+  Object.fromEntries(Object.entries(settings).map(([k, [, s]]) => [k, s])) as { [K in Key]: Settings[K][1] },
+  { additionalProperties: false }
+)
+const checkConfig = Compile(ConfigSchema)
+
+export type ConfigInput = Partial<{ [K in Key]: Static<Settings[K][1]> | undefined }>
+
+export interface Config extends Required<Omit<Static<typeof ConfigSchema>, 'databaseUrl' | 'redisUrl' | 'adminApiKey'>> {
+  databaseUrl?: string
+  redisUrl?: string
+  adminApiKey?: string
+  /** Secrets that were not configured and were generated for this process. */
+  generatedSecrets: string[]
+}
+
+export class ConfigError extends Error {
+  constructor (readonly variable: string, detail: string) {
+    super(`Invalid configuration: ${variable} ${detail}`)
+    this.name = 'ConfigError'
+  }
+}
+
+/** Reads settings from `env`, lets `overrides` (plugin options) win, and validates them all. */
+export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: ConfigInput = {}): Config {
+  const raw: Record<string, unknown> = {}
+  for (const [key, [variable]] of Object.entries(settings)) {
+    const fromEnv = env[variable]
+    if (fromEnv !== undefined && fromEnv !== '') raw[key] = fromEnv
+    const fromOptions = (overrides as Record<string, unknown>)[key]
+    if (fromOptions !== undefined) raw[key] = fromOptions
+  }
+  const value = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw)) as Record<string, unknown>
+  const errors = [...checkConfig.Errors(value)]
+  if (errors.length > 0) {
+    const first = errors.find(e => e.instancePath !== '') ?? errors[0]
+    const key = first.instancePath.split('/')[1] as Key | undefined
+    const variable = key && key in settings ? settings[key][0] : '(options)'
+    const got = key ? JSON.stringify(raw[key]) : ''
+    throw new ConfigError(variable, `${first.message}${got ? ` (got ${got})` : ''}`)
+  }
+  const generatedSecrets: string[] = []
+  for (const key of ['jwtSecret', 'ipHashSecret'] as const) {
+    if (value[key] === undefined) {
+      value[key] = randomBytes(32).toString('hex')
+      generatedSecrets.push(settings[key][0])
+    }
+  }
+  return { ...(value as unknown as Omit<Config, 'generatedSecrets'>), generatedSecrets }
+}
+
+/** The value Fastify's `trustProxy` takes, from the TRUST_PROXY string. */
+export function parseTrustProxy (value: string): boolean | string {
+  if (value === 'true') return true
+  if (value === 'false' || value === '') return false
+  return value
+}
+
+export function parseCorsOrigin (value: string): true | string[] {
+  if (value === '*') return true
+  return value.split(',').map(s => s.trim()).filter(Boolean)
+}
+
+/** Environment variable names, for docs and `.env.example` tests. */
+export const configVariables: Record<Key, string> = Object.fromEntries(
+  Object.entries(settings).map(([k, [v]]) => [k, v])
+) as Record<Key, string>

@@ -1,0 +1,30 @@
+import Type, { type Static } from 'typebox'
+import { ErrorResponse } from './common.js'
+
+export const RegisterBody = Type.Object({
+  username: Type.String({ minLength: 3, maxLength: 32, pattern: '^[A-Za-z0-9_.-]+$' }),
+  password: Type.String({ minLength: 8, maxLength: 256 }),
+  displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 64 }))
+}, { additionalProperties: false })
+
+export const LoginBody = Type.Object({
+  username: Type.String({ minLength: 1, maxLength: 32 }),
+  password: Type.String({ minLength: 1, maxLength: 256 })
+}, { additionalProperties: false })
+
+export const PublicUser = Type.Object({
+  id: Type.String(),
+  username: Type.String(),
+  displayName: Type.String()
+})
+
+export const AuthReply = Type.Object({ token: Type.String(), user: PublicUser })
+
+export const authRouteSchemas = {
+  register: { body: RegisterBody, response: { 201: AuthReply, 400: ErrorResponse, 409: ErrorResponse } },
+  login: { body: LoginBody, response: { 200: AuthReply, 400: ErrorResponse, 401: ErrorResponse } },
+  me: { response: { 200: Type.Object({ user: PublicUser }), 401: ErrorResponse } }
+}
+
+export type RegisterBody = Static<typeof RegisterBody>
+export type LoginBody = Static<typeof LoginBody>

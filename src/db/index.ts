@@ -1,0 +1,85 @@
+import { mkdirSync } from 'node:fs'
+import { resolve } from 'node:path'
+import type { NodePgDatabase } from 'drizzle-orm/node-postgres'
+import { sql } from 'drizzle-orm'
+import * as schema from './schema/index.js'
+import { migrationsFolder } from '../paths.js'
+
+/** Both backends speak PostgreSQL through drizzle; the node-postgres type stands for both. */
+export type Db = NodePgDatabase<typeof schema>
+
+export interface Database {
+  readonly db: Db
+  readonly kind: 'postgres' | 'pglite'
+  ping (): Promise<void>
+  close (): Promise<void>
+}
+
+export interface DatabaseOptions {
+  databaseUrl?: string
+  dataDir: string
+}
+
+// Any 64-bit number works: every roomwire instance takes the same lock so that instances
+// starting together apply the migrations once.
+const MIGRATION_LOCK = 727_274_933
+
+export async function createDatabase (options: DatabaseOptions): Promise<Database> {
+  return options.databaseUrl
+    ? await createPostgres(options.databaseUrl)
+    : await createPglite(options.dataDir)
+}
+
+async function createPostgres (url: string): Promise<Database> {
+  const { default: pg } = await import('pg')
+  const { drizzle } = await import('drizzle-orm/node-postgres')
+  const { migrate } = await import('drizzle-orm/node-postgres/migrator')
+  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5_000 })
+  // An idle client that errors (server restart) must not crash the process; the pool replaces it.
+  pool.on('error', () => {})
+  const db = drizzle(pool, { schema })
+  const lock = await pool.connect().catch(async (err: Error) => {
+    await pool.end()
+    throw new Error(`PostgreSQL at ${redact(url)} is not reachable: ${err.message}`)
+  })
+  try {
+    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK])
+    await migrate(db, { migrationsFolder })
+  } finally {
+    await lock.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {})
+    lock.release()
+  }
+  return {
+    db,
+    kind: 'postgres',
+    async ping () { await db.execute(sql`select 1`) },
+    async close () { await pool.end() }
+  }
+}
+
+async function createPglite (dataDir: string): Promise<Database> {
+  const { PGlite } = await import('@electric-sql/pglite')
+  const { drizzle } = await import('drizzle-orm/pglite')
+  const { migrate } = await import('drizzle-orm/pglite/migrator')
+  let client
+  if (dataDir === 'memory') {
+    client = new PGlite()
+  } else {
+    const dir = resolve(dataDir)
+    mkdirSync(dir, { recursive: true })
+    client = new PGlite(dir)
+  }
+  await client.waitReady
+  const db = drizzle(client, { schema })
+  await migrate(db, { migrationsFolder })
+  return {
+    db: db as unknown as Db,
+    kind: 'pglite',
+    async ping () { await client.query('select 1') },
+    async close () { await client.close() }
+  }
+}
+
+export function redact (url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')
+}

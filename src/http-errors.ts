@@ -1,0 +1,37 @@
+import type { FastifyError, FastifyInstance } from 'fastify'
+import { isAppError } from './errors.js'
+
+/** Postgres connection failures (and PGlite's) that mean "try later", not "you did wrong". */
+function isUnavailable (err: { code?: string }): boolean {
+  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '08000', '08003', '08006'].includes(err.code ?? '') ||
+    /Connection terminated|timeout exceeded when trying to connect/.test(String((err as Error).message))
+}
+
+/** One error shape `{ code, message }` for every REST reply that is not a success. */
+export function installErrorHandling (app: FastifyInstance, options: { notFound: boolean }): void {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (isAppError(err)) {
+      return reply.code(err.statusCode).send({ code: err.code, message: err.message })
+    }
+    if (err.validation) {
+      return reply.code(400).send({ code: 'INVALID_REQUEST', message: err.message })
+    }
+    if (err.statusCode === 429) {
+      return reply.code(429).send({ code: 'RATE_LIMITED', message: err.message })
+    }
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      return reply.code(err.statusCode).send({ code: 'INVALID_REQUEST', message: err.message })
+    }
+    if (isUnavailable(err)) {
+      request.log.warn({ err }, 'dependency unavailable')
+      return reply.code(503).send({ code: 'SERVICE_UNAVAILABLE', message: 'A backing service is unavailable; try again shortly' })
+    }
+    request.log.error({ err }, 'unhandled error')
+    return reply.code(500).send({ code: 'INTERNAL_ERROR', message: 'Internal error' })
+  })
+  if (options.notFound) {
+    app.setNotFoundHandler((request, reply) => {
+      reply.code(404).send({ code: 'NOT_FOUND', message: `Route ${request.method} ${request.url.split('?')[0]} not found` })
+    })
+  }
+}

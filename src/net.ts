@@ -1,0 +1,32 @@
+import { createHmac } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
+import proxyAddr from '@fastify/proxy-addr'
+
+type Trust = (addr: string, i: number) => boolean
+
+/** The same trust function Fastify builds from its `trustProxy` setting. */
+export function trustFunction (trustProxy: boolean | string): Trust | null {
+  if (trustProxy === false) return null
+  if (trustProxy === true) return () => true
+  return proxyAddr.compile(trustProxy.split(',').map(s => s.trim()))
+}
+
+/**
+ * The client address of an HTTP request (a socket's handshake request included): the peer
+ * address, or, only behind trusted proxies, the nearest untrusted X-Forwarded-For hop.
+ */
+export function clientAddress (req: IncomingMessage, trust: Trust | null): string {
+  const peer = req.socket.remoteAddress ?? 'unknown'
+  if (trust === null) return normalize(peer)
+  const addrs = proxyAddr.all(req, trust)
+  return normalize(addrs[addrs.length - 1] ?? peer)
+}
+
+function normalize (addr: string): string {
+  return addr.startsWith('::ffff:') ? addr.slice(7) : addr
+}
+
+/** IPs are never stored raw: a keyed hash, so a stored IPv4 hash cannot be reversed by enumeration. */
+export function hashIp (secret: string, ip: string): string {
+  return createHmac('sha256', secret).update(ip).digest('hex')
+}
