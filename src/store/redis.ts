@@ -1,0 +1,140 @@
+import { createHash } from 'node:crypto'
+import type { Redis } from 'ioredis'
+import { escapeGlob } from './glob.js'
+import type { Script, ScriptReply, Store } from './types.js'
+
+export interface RedisStoreOptions {
+  redis: Redis
+  prefix?: string
+  /** Quit the client on close(); false for a client handed in by someone who closes it. */
+  ownsClient?: boolean
+}
+
+const SCAN_COUNT = 1000
+
+function ttlArg (ttlMs: number): number {
+  if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new RangeError(`invalid ttl ${ttlMs} ms`)
+  return Math.ceil(ttlMs)
+}
+
+function scoreArg (score: number): string {
+  if (score === Infinity) return '+inf'
+  if (score === -Infinity) return '-inf'
+  return String(score)
+}
+
+function parseScore (reply: string): number {
+  if (reply === 'inf' || reply === '+inf') return Infinity
+  if (reply === '-inf') return -Infinity
+  return Number(reply)
+}
+
+function isNoScript (err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith('NOSCRIPT')
+}
+
+/** The store many instances share; every key carries `prefix` so deployments can share a Redis. */
+export function createRedisStore ({ redis, prefix = '', ownsClient = false }: RedisStoreOptions): Store {
+  const k = (key: string): string => prefix + key
+  const shas = new Map<string, string>()
+
+  function shaOf (script: Script): string {
+    let sha = shas.get(script.lua)
+    if (sha === undefined) {
+      sha = createHash('sha1').update(script.lua).digest('hex')
+      shas.set(script.lua, sha)
+    }
+    return sha
+  }
+
+  async function run (script: Script, keys: string[], args: Array<string | number>): Promise<ScriptReply> {
+    const params = [...keys.map(k), prefix, ...args.map(String)]
+    try {
+      return await redis.evalsha(shaOf(script), keys.length, ...params) as ScriptReply
+    } catch (err) {
+      // After a Redis restart or SCRIPT FLUSH the cache is empty; EVAL also reloads it.
+      if (!isNoScript(err)) throw err
+      return await redis.eval(script.lua, keys.length, ...params) as ScriptReply
+    }
+  }
+
+  async function scan (pattern: string): Promise<string[]> {
+    const found = new Set<string>()
+    const match = escapeGlob(prefix) + pattern
+    let cursor = '0'
+    do {
+      const [next, batch] = await redis.scan(cursor, 'MATCH', match, 'COUNT', SCAN_COUNT)
+      for (const key of batch) found.add(key.slice(prefix.length))
+      cursor = next
+    } while (cursor !== '0')
+    return [...found]
+  }
+
+  return {
+    kind: 'redis',
+    prefix,
+    redis,
+
+    async get (key) { return await redis.get(k(key)) },
+    async set (key, value, { ttlMs, onlyIfAbsent = false } = {}) {
+      const args: Array<string | number> = [k(key), value]
+      if (ttlMs !== undefined) args.push('PX', ttlArg(ttlMs))
+      if (onlyIfAbsent) args.push('NX')
+      return await redis.call('SET', ...args) === 'OK'
+    },
+    async del (...keys) {
+      return keys.length === 0 ? 0 : await redis.del(...keys.map(k))
+    },
+    async exists (key) { return await redis.exists(k(key)) === 1 },
+    async pexpire (key, ttlMs) { return await redis.pexpire(k(key), Math.ceil(ttlMs)) === 1 },
+    async pttl (key) { return await redis.pttl(k(key)) },
+    async incrBy (key, by) { return await redis.incrby(k(key), by) },
+
+    async sAdd (key, ...members) {
+      return members.length === 0 ? 0 : await redis.sadd(k(key), ...members)
+    },
+    async sRem (key, ...members) {
+      return members.length === 0 ? 0 : await redis.srem(k(key), ...members)
+    },
+    async sMembers (key) { return await redis.smembers(k(key)) },
+    async sCard (key) { return await redis.scard(k(key)) },
+    async sIsMember (key, member) { return await redis.sismember(k(key), member) === 1 },
+
+    async hSet (key, fields) {
+      if (Object.keys(fields).length > 0) await redis.hset(k(key), fields)
+    },
+    async hGet (key, field) { return await redis.hget(k(key), field) },
+    async hGetAll (key) { return await redis.hgetall(k(key)) },
+    async hDel (key, ...fields) {
+      return fields.length === 0 ? 0 : await redis.hdel(k(key), ...fields)
+    },
+    async hLen (key) { return await redis.hlen(k(key)) },
+
+    async zAdd (key, score, member) { await redis.zadd(k(key), scoreArg(score), member) },
+    async zRem (key, ...members) {
+      return members.length === 0 ? 0 : await redis.zrem(k(key), ...members)
+    },
+    async zScore (key, member) {
+      const score = await redis.zscore(k(key), member)
+      return score === null ? null : parseScore(score)
+    },
+    async zRangeByScore (key, min, max) {
+      return await redis.zrangebyscore(k(key), scoreArg(min), scoreArg(max))
+    },
+    async zCard (key) { return await redis.zcard(k(key)) },
+
+    scan,
+    run,
+
+    async ping () { await redis.ping() },
+    async close () {
+      if (!ownsClient) return
+      try {
+        await redis.quit()
+      } catch {
+        // quit fails when the connection is already down; drop it without waiting then.
+        redis.disconnect()
+      }
+    }
+  }
+}
