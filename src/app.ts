@@ -53,6 +53,12 @@ async function realtimePlugin (host: FastifyInstance, opts: RealtimeOptions): Pr
     await app.register(healthPingPlugin)
     await app.register(healthRoutes)
     await app.register(authRoutes)
+    // Namespaces and their REST routes (one line each, kept in this order):
+    await app.register(import('../plugins/public-rooms.js'))
+    await app.register(import('../routes/public-rooms.js'))
+    // sync
+    // chat
+    // service-api
   }, { prefix })
   for (const name of LIFTED) {
     if (inner?.hasDecorator(name)) host.decorate(name, (inner as unknown as Record<string, unknown>)[name])

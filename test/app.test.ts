@@ -106,3 +106,12 @@ t.test('registered as a plugin under a prefix inside another Fastify app', async
   await connected(socket)
   t.ok(socket.connected, 'sockets are served under the prefix')
 })
+
+t.test('.env.example lists every configuration variable', async (t) => {
+  const { readFile } = await import('node:fs/promises')
+  const { configVariables } = await import('../src/config.js')
+  const example = await readFile(new URL('../.env.example', import.meta.url), 'utf8')
+  for (const variable of Object.values(configVariables)) {
+    t.match(example, new RegExp(`^#? ?${variable}=`, 'm'), `${variable} is in .env.example`)
+  }
+})

@@ -26,5 +26,5 @@ export const authRouteSchemas = {
   me: { response: { 200: Type.Object({ user: PublicUser }), 401: ErrorResponse } }
 }
 
-export type RegisterBody = Static<typeof RegisterBody>
-export type LoginBody = Static<typeof LoginBody>
+export type RegisterInput = Static<typeof RegisterBody>
+export type LoginInput = Static<typeof LoginBody>

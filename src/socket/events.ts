@@ -76,7 +76,7 @@ export function createEventTable (table: Record<string, EventDefinition<any>>, o
     names: events.map(e => e.name),
     bind (socket: Socket): void {
       for (const compiled of events) {
-        socket.on(compiled.name, (...args: unknown[]) => { void dispatch(compiled, socket, args) })
+        socket.on(compiled.name, (...args: unknown[]) => { dispatch(compiled, socket, args).catch(() => {}) })
       }
     }
   }

@@ -1,0 +1,115 @@
+import Type, { type Static } from 'typebox'
+import { ErrorResponse } from './common.js'
+
+/** CONTRACT §4 / seed 000: public rooms, their anonymous users and the `/public-room/:roomId` namespace. */
+
+/** Every code a public-room client can see (the seed's eight, plus ROOM_FULL shared with REST). */
+export const PublicRoomErrorCode = {
+  TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
+  CONNECTION_ERROR: 'CONNECTION_ERROR',
+  INVALID_REQUEST: 'INVALID_REQUEST',
+  INVALID_USER: 'INVALID_USER',
+  ROOM_NOT_FOUND: 'ROOM_NOT_FOUND',
+  ROOM_FULL: 'ROOM_FULL',
+  JOIN_ERROR: 'JOIN_ERROR',
+  LEAVE_ERROR: 'LEAVE_ERROR',
+  CONNECTION_TIMEOUT: 'CONNECTION_TIMEOUT'
+} as const
+
+// A non-blank text: at least one character that is not white space (the handler trims it).
+const Text = (maxLength: number) => Type.String({ minLength: 1, maxLength, pattern: '\\S' })
+
+export const PublicRoom = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  capacity: Type.Integer(),
+  createdBy: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+  /** Distinct users connected to the room's namespace and joined, on every instance. */
+  currentOccupancy: Type.Integer({ minimum: 0 })
+})
+
+export const CreateRoomBody = Type.Object({
+  name: Text(100),
+  capacity: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 }))
+})
+
+export const RoomParams = Type.Object({ roomId: Type.String({ minLength: 1, maxLength: 100 }) })
+
+export const ListRoomsQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 }))
+})
+
+export const RoomList = Type.Object({ rooms: Type.Array(PublicRoom) })
+
+export const CreateUserBody = Type.Object({ userName: Text(64) })
+
+export const AnonymousUser = Type.Object({ userId: Type.String(), userName: Type.String() })
+
+export const MembershipBody = Type.Object({ userId: Type.String({ minLength: 1, maxLength: 100 }) })
+
+export const JoinReply = Type.Object({
+  room: PublicRoom,
+  member: Type.Object({ userId: Type.String(), userName: Type.String(), joinedAt: Type.String({ format: 'date-time' }) })
+})
+
+export const LeaveReply = Type.Object({
+  /** false when the user was neither a member nor present (leaving twice is not an error). */
+  left: Type.Boolean(),
+  room: PublicRoom
+})
+
+export const publicRoomRouteSchemas = {
+  createRoom: { body: CreateRoomBody, response: { 201: PublicRoom, 400: ErrorResponse, 401: ErrorResponse } },
+  listRooms: { querystring: ListRoomsQuery, response: { 200: RoomList, 400: ErrorResponse } },
+  getRoom: { params: RoomParams, response: { 200: PublicRoom, 404: ErrorResponse } },
+  createUser: { body: CreateUserBody, response: { 201: AnonymousUser, 400: ErrorResponse } },
+  join: { params: RoomParams, body: MembershipBody, response: { 200: JoinReply, 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse } },
+  leave: { params: RoomParams, body: MembershipBody, response: { 200: LeaveReply, 400: ErrorResponse, 404: ErrorResponse } }
+}
+
+// Socket payloads, client → server. Extra fields are allowed: seed clients may send more.
+
+export const JoinRoomPayload = Type.Object({
+  userId: Type.String({ minLength: 1, maxLength: 100 }),
+  /** Required as in the seed; the name broadcast is the one the user was created with. */
+  userName: Type.String({ minLength: 1, maxLength: 200 })
+})
+
+export const LeaveRoomPayload = Type.Object({ userId: Type.String({ minLength: 1, maxLength: 100 }) })
+
+/** `pong` carries nothing; whatever a client sends with it is ignored. */
+export const PongPayload = Type.Unknown()
+
+// Server → client.
+
+export const UserJoined = Type.Object({
+  userId: Type.String(),
+  userName: Type.String(),
+  joinedAt: Type.String({ format: 'date-time' }),
+  currentOccupancy: Type.Integer()
+})
+
+export const UserLeft = Type.Object({ userId: Type.String(), currentOccupancy: Type.Integer() })
+
+export type PublicRoom = Static<typeof PublicRoom>
+export type CreateRoomBody = Static<typeof CreateRoomBody>
+export type AnonymousUser = Static<typeof AnonymousUser>
+export type JoinReply = Static<typeof JoinReply>
+export type UserJoined = Static<typeof UserJoined>
+export type UserLeft = Static<typeof UserLeft>
+export type WireError = Static<typeof ErrorResponse>
+
+export interface PublicRoomClientEvents {
+  'join-room': (payload: Static<typeof JoinRoomPayload>, ack?: (reply: unknown) => void) => void
+  'leave-room': (payload: Static<typeof LeaveRoomPayload>, ack?: (reply: unknown) => void) => void
+  pong: () => void
+}
+
+export interface PublicRoomServerEvents {
+  'user-joined': (payload: UserJoined) => void
+  'user-left': (payload: UserLeft) => void
+  ping: () => void
+  error: (payload: WireError) => void
+}

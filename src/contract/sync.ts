@@ -1,0 +1,166 @@
+import Type, { type Static } from 'typebox'
+import { ErrorResponse } from './common.js'
+
+/**
+ * CONTRACT §5 (seed 002): watch-party rooms joined by an 8-character code, the `/sync`
+ * namespace's payloads, and the typed event maps a client can use.
+ */
+
+// ---- REST ------------------------------------------------------------------------------
+
+export const CreateSyncRoomBody = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 100 }),
+  password: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  maxParticipants: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  mediaUrl: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 }))
+}, { additionalProperties: false })
+
+/** A room as clients see it: never the password hash, only whether there is one. */
+export const SyncRoom = Type.Object({
+  id: Type.String(),
+  code: Type.String(),
+  name: Type.String(),
+  hasPassword: Type.Boolean(),
+  maxParticipants: Type.Integer(),
+  mediaUrl: Type.Union([Type.String(), Type.Null()]),
+  ownerId: Type.String(),
+  createdAt: Type.String(),
+  lastActivityAt: Type.String(),
+  expiresAt: Type.String()
+})
+
+export const RoomCodeParams = Type.Object({
+  code: Type.String({ minLength: 1, maxLength: 64 })
+})
+
+export const syncRouteSchemas = {
+  create: {
+    body: CreateSyncRoomBody,
+    response: { 201: SyncRoom, 400: ErrorResponse, 401: ErrorResponse }
+  },
+  get: {
+    params: RoomCodeParams,
+    response: { 200: SyncRoom, 404: ErrorResponse }
+  },
+  delete: {
+    params: RoomCodeParams,
+    response: { 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse }
+  }
+}
+
+// ---- Socket payloads, client → server --------------------------------------------------
+
+export const JoinRoomPayload = Type.Object({
+  roomCode: Type.String({ minLength: 1, maxLength: 64 }),
+  password: Type.Optional(Type.String({ maxLength: 256 })),
+  /** Required for guests (no token); ignored for registered users. */
+  guestName: Type.Optional(Type.String({ maxLength: 64 })),
+  /** A guest's `resumeToken` from `room:state`: rejoining with it keeps the same participant. */
+  resumeToken: Type.Optional(Type.String({ maxLength: 128 }))
+})
+
+/** `room:leave {}`; a bare `room:leave` (no payload) is accepted too. */
+export const LeaveRoomPayload = Type.Union([Type.Object({}), Type.Undefined(), Type.Null()])
+
+export const PlaybackAction = Type.Union([
+  Type.Literal('play'), Type.Literal('pause'), Type.Literal('seek'), Type.Literal('rate'), Type.Literal('media')
+])
+
+/** `seek` needs `position`, `rate` needs `rate`, `media` needs `mediaUrl` (null clears it). */
+export const PlaybackUpdatePayload = Type.Object({
+  action: PlaybackAction,
+  /** Seconds into the media. */
+  position: Type.Optional(Type.Number({ minimum: 0, maximum: 1e9 })),
+  rate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 16 })),
+  mediaUrl: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 2048 }), Type.Null()]))
+})
+
+export const SyncTimePayload = Type.Object({
+  clientTime: Type.Number()
+})
+
+// ---- Socket payloads, server → client --------------------------------------------------
+
+export const Participant = Type.Object({
+  id: Type.String(),
+  /** The registered user's id; null for a guest. */
+  userId: Type.Union([Type.String(), Type.Null()]),
+  displayName: Type.String(),
+  isGuest: Type.Boolean(),
+  isHost: Type.Boolean(),
+  joinedAt: Type.String()
+})
+
+export const PlaybackState = Type.Object({
+  status: Type.Union([Type.Literal('playing'), Type.Literal('paused')]),
+  /** Seconds into the media at `updatedAt`; while playing, now's position is
+   * `position + (serverNow - updatedAt) / 1000 * rate`. */
+  position: Type.Number(),
+  rate: Type.Number(),
+  mediaUrl: Type.Union([Type.String(), Type.Null()]),
+  /** Server clock, ms since the epoch (see `sync:time` for the offset). */
+  updatedAt: Type.Number(),
+  /** The participant id of whoever changed it. */
+  updatedBy: Type.Union([Type.String(), Type.Null()])
+})
+
+export const RoomStatePayload = Type.Object({
+  room: SyncRoom,
+  participants: Type.Array(Participant),
+  playback: Type.Union([PlaybackState, Type.Null()]),
+  /** Which participant this socket is. */
+  participantId: Type.String(),
+  /** Guests only: send it back in `room:join` to resume the same participant from a new socket. */
+  resumeToken: Type.Optional(Type.String())
+})
+
+export const ParticipantJoinedPayload = Type.Object({ participant: Participant })
+
+/** `oderId` is seed 002's spelling, kept so its clients work; same value as `participantId`. */
+export const ParticipantLeftPayload = Type.Object({
+  participantId: Type.String(),
+  userId: Type.Union([Type.String(), Type.Null()]),
+  oderId: Type.String()
+})
+
+/** The room was deleted by its owner or expired; a `room:error ROOM_NOT_FOUND` follows. */
+export const RoomClosedPayload = Type.Object({
+  roomCode: Type.String(),
+  reason: Type.Union([Type.Literal('deleted'), Type.Literal('expired')])
+})
+
+export const SyncTimeReply = Type.Object({ clientTime: Type.Number(), serverTime: Type.Number() })
+
+export type CreateSyncRoomBody = Static<typeof CreateSyncRoomBody>
+export type SyncRoom = Static<typeof SyncRoom>
+export type JoinRoomPayload = Static<typeof JoinRoomPayload>
+export type PlaybackAction = Static<typeof PlaybackAction>
+export type PlaybackUpdatePayload = Static<typeof PlaybackUpdatePayload>
+export type Participant = Static<typeof Participant>
+export type PlaybackState = Static<typeof PlaybackState>
+export type RoomStatePayload = Static<typeof RoomStatePayload>
+export type ParticipantJoinedPayload = Static<typeof ParticipantJoinedPayload>
+export type ParticipantLeftPayload = Static<typeof ParticipantLeftPayload>
+export type RoomClosedPayload = Static<typeof RoomClosedPayload>
+export type SyncTimeReply = Static<typeof SyncTimeReply>
+export type SyncErrorPayload = Static<typeof ErrorResponse>
+
+type Ack<T> = (reply: T | { ok: false, error: SyncErrorPayload }) => void
+
+/** Events a `/sync` client sends (each may take an ack callback). */
+export interface SyncClientEvents {
+  'room:join': (payload: JoinRoomPayload, ack?: Ack<RoomStatePayload & { ok: true }>) => void
+  'room:leave': (payload?: Record<string, never>, ack?: Ack<{ ok: true }>) => void
+  'playback:update': (payload: PlaybackUpdatePayload, ack?: Ack<PlaybackState>) => void
+  'sync:time': (payload: { clientTime: number }, ack: Ack<SyncTimeReply>) => void
+}
+
+/** Events the `/sync` namespace sends. */
+export interface SyncServerEvents {
+  'room:state': (payload: RoomStatePayload) => void
+  'room:participant:joined': (payload: ParticipantJoinedPayload) => void
+  'room:participant:left': (payload: ParticipantLeftPayload) => void
+  'room:closed': (payload: RoomClosedPayload) => void
+  'room:error': (payload: SyncErrorPayload) => void
+  'playback:state': (payload: PlaybackState) => void
+}
