@@ -59,8 +59,11 @@ export default fp(async (app) => {
         if (!state || now - state.lastActivity < idleMs) continue
         if (state.outstanding) state.missed++
         if (state.missed >= maxMissed) {
-          socket.emit(errorEvent, { code: 'CONNECTION_TIMEOUT', message: `No pong after ${maxMissed} pings` })
-          socket.disconnect(true)
+          // Written at once: a plain emit goes through the adapter (connection state recovery),
+          // which with Redis would deliver it after the disconnect below.
+          socket.nsp.local.to(socket.id).emit(errorEvent, { code: 'CONNECTION_TIMEOUT', message: `No pong after ${maxMissed} pings` })
+          // This namespace only: the client's other namespaces may share the connection.
+          socket.disconnect()
           continue
         }
         state.outstanding = true

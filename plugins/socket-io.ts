@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
-import { Server, type ServerOptions } from 'socket.io'
+import { Server, type Namespace, type ServerOptions } from 'socket.io'
 import { createAdapter } from '@socket.io/redis-streams-adapter'
 import { parseCorsOrigin } from '../src/config.js'
 
@@ -46,12 +46,16 @@ export default fp<SocketIoPluginOptions>(async (app, opts) => {
     pingTimeout: config.wsPingTimeout,
     maxHttpBufferSize: config.wsMaxPayload,
     connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false },
+    // Dynamic namespaces (`/public-room/:id`) of rooms nobody is in are dropped.
+    cleanupEmptyChildNamespaces: true,
     ...(adapter ? { adapter } : {}),
     ...opts.serverOptions
   })
   app.decorate('io', io)
   app.addHook('preClose', (done) => {
-    io.local.disconnectSockets(true)
+    // io.local only covers `/`: every namespace (dynamic children included) is in _nsps.
+    const namespaces = (io as unknown as { _nsps: Map<string, Namespace> })._nsps
+    for (const nsp of namespaces.values()) nsp.local.disconnectSockets(true)
     done()
   })
   app.addHook('onClose', async () => {

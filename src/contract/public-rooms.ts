@@ -93,12 +93,10 @@ export const UserJoined = Type.Object({
 
 export const UserLeft = Type.Object({ userId: Type.String(), currentOccupancy: Type.Integer() })
 
-export type PublicRoom = Static<typeof PublicRoom>
-export type CreateRoomBody = Static<typeof CreateRoomBody>
-export type AnonymousUser = Static<typeof AnonymousUser>
-export type JoinReply = Static<typeof JoinReply>
-export type UserJoined = Static<typeof UserJoined>
-export type UserLeft = Static<typeof UserLeft>
+export type PublicRoomView = Static<typeof PublicRoom>
+export type AnonymousUserView = Static<typeof AnonymousUser>
+export type UserJoinedEvent = Static<typeof UserJoined>
+export type UserLeftEvent = Static<typeof UserLeft>
 export type WireError = Static<typeof ErrorResponse>
 
 export interface PublicRoomClientEvents {
@@ -108,8 +106,8 @@ export interface PublicRoomClientEvents {
 }
 
 export interface PublicRoomServerEvents {
-  'user-joined': (payload: UserJoined) => void
-  'user-left': (payload: UserLeft) => void
+  'user-joined': (payload: UserJoinedEvent) => void
+  'user-left': (payload: UserLeftEvent) => void
   ping: () => void
   error: (payload: WireError) => void
 }

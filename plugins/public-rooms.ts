@@ -1,0 +1,61 @@
+import fp from 'fastify-plugin'
+import { clientAddress, hashIp, trustFunction } from '../src/net.js'
+import { parseTrustProxy } from '../src/config.js'
+import { createPublicRooms, type PublicRooms } from '../src/public-rooms/service.js'
+import { createPublicRoomsNamespace, PUBLIC_ROOM_NAMESPACE, type PublicRoomsNamespace } from '../src/public-rooms/namespace.js'
+
+export interface PublicRoomsApi {
+  rooms: PublicRooms
+  namespace: PublicRoomsNamespace
+  /** The HMAC of a raw IP address, as stored for anonymous users and connection slots. */
+  hashIp (ip: string): string
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Seed 000's domain service and namespace, for the REST routes. */
+    publicRooms: PublicRoomsApi
+    /** Emits `event` to every participant of a public room, on every instance. */
+    broadcastToPublicRoom (roomId: string, event: string, data?: unknown): void
+    /**
+     * Public-room connections held by an IP address (raw; it is hashed here) across all
+     * instances. Unlike the seed's synchronous helper it returns a Promise: the count lives in
+     * the shared store (Redis when configured).
+     */
+    getConnectionCount (ip: string): Promise<number>
+    /** Stops the idle ping/pong sweep of the public-room namespaces. */
+    stopHealthChecks (): void
+  }
+}
+
+/** CONTRACT §4: the `/public-room/:roomId` namespace on the shared services. */
+export default fp(async (app) => {
+  const config = app.realtimeConfig
+  const trust = trustFunction(parseTrustProxy(config.trustProxy))
+  // As clientAddress gives a socket's address: an IPv4-mapped IPv6 address is its IPv4 one.
+  const hash = (ip: string) => hashIp(config.ipHashSecret, ip.startsWith('::ffff:') ? ip.slice(7) : ip)
+  const rooms = createPublicRooms({ db: app.sql.db, presence: app.presence })
+
+  const parent = app.io.of(PUBLIC_ROOM_NAMESPACE)
+  // Registered before any child namespace exists: children copy the parent's middlewares.
+  const healthPing = app.healthPing(parent, { idleMs: config.publicPingIdleMs, maxMissed: config.publicPingMaxMissed })
+  const namespace = createPublicRoomsNamespace({
+    io: app.io,
+    parent,
+    rooms,
+    presence: app.presence,
+    slots: app.slots,
+    ipHashOf: (socket) => hash(clientAddress(socket.request, trust)),
+    track: (work) => app.presenceHub.track(work),
+    log: app.log
+  })
+  app.presenceHub.onLeft((left) => { namespace.announceLeft(left) })
+
+  app.decorate('publicRooms', { rooms, namespace, hashIp: hash })
+  app.decorate('broadcastToPublicRoom', (roomId: string, event: string, data?: unknown) => {
+    namespace.broadcast(roomId, event, data)
+  })
+  app.decorate('getConnectionCount', async (ip: string) => await app.slots.count(hash(ip)))
+  app.decorate('stopHealthChecks', () => { healthPing.stop() })
+  app.addHook('onClose', async () => { healthPing.stop() })
+}, { name: 'public-rooms', dependencies: ['config', 'db', 'socket-io', 'auth', 'presence', 'health-ping'] })

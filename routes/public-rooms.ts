@@ -1,0 +1,49 @@
+import type { FastifyPluginAsync } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { publicRoomRouteSchemas as schemas } from '../src/contract/public-rooms.js'
+
+/**
+ * CONTRACT §4 REST. Rooms are created by registered users; anonymous users are bound to the
+ * HMAC of the caller's IP (`request.ip`, which honours Fastify's trustProxy), and joining or
+ * leaving on their behalf needs that same IP.
+ */
+const publicRoomsRoutes: FastifyPluginAsync = async (fastify) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const { rooms, namespace, hashIp } = app.publicRooms
+
+  app.post('/api/public/rooms', { schema: schemas.createRoom, preHandler: app.realtimeAuth.authenticate }, async (request, reply) => {
+    const room = await rooms.createRoom({ ...request.body, createdBy: request.identity!.id })
+    return reply.code(201).send(room)
+  })
+
+  app.get('/api/public/rooms', { schema: schemas.listRooms }, async (request) => {
+    return { rooms: await rooms.listRooms(request.query) }
+  })
+
+  app.get('/api/public/rooms/:roomId', { schema: schemas.getRoom }, async (request) => {
+    return await rooms.getRoom(request.params.roomId)
+  })
+
+  app.post('/api/public/users', { schema: schemas.createUser }, async (request, reply) => {
+    return reply.code(201).send(await rooms.createUser(request.body.userName, hashIp(request.ip)))
+  })
+
+  app.post('/api/public/rooms/:roomId/join', { schema: schemas.join }, async (request) => {
+    const { roomId } = request.params
+    await rooms.getRoom(roomId)
+    const user = await rooms.verifyUser(request.body.userId, hashIp(request.ip))
+    const { joinedAt } = await rooms.join(roomId, user.userId)
+    return { room: await rooms.getRoom(roomId), member: { ...user, joinedAt: joinedAt.toISOString() } }
+  })
+
+  app.post('/api/public/rooms/:roomId/leave', { schema: schemas.leave }, async (request) => {
+    const { roomId } = request.params
+    await rooms.getRoom(roomId)
+    const user = await rooms.verifyUser(request.body.userId, hashIp(request.ip))
+    const wasMember = await rooms.removeMember(roomId, user.userId)
+    const wasPresent = await namespace.evict(roomId, user.userId)
+    return { left: wasMember || wasPresent, room: await rooms.getRoom(roomId) }
+  })
+}
+
+export default publicRoomsRoutes
