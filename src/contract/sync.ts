@@ -8,7 +8,7 @@ import { ErrorResponse } from './common.js'
 
 // ---- REST ------------------------------------------------------------------------------
 
-export const CreateSyncRoomBody = Type.Object({
+export const CreateSyncRoomBodySchema = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 100 }),
   password: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
   maxParticipants: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
@@ -16,7 +16,7 @@ export const CreateSyncRoomBody = Type.Object({
 }, { additionalProperties: false })
 
 /** A room as clients see it: never the password hash, only whether there is one. */
-export const SyncRoom = Type.Object({
+export const SyncRoomSchema = Type.Object({
   id: Type.String(),
   code: Type.String(),
   name: Type.String(),
@@ -29,28 +29,28 @@ export const SyncRoom = Type.Object({
   expiresAt: Type.String()
 })
 
-export const RoomCodeParams = Type.Object({
+export const RoomCodeParamsSchema = Type.Object({
   code: Type.String({ minLength: 1, maxLength: 64 })
 })
 
 export const syncRouteSchemas = {
   create: {
-    body: CreateSyncRoomBody,
-    response: { 201: SyncRoom, 400: ErrorResponse, 401: ErrorResponse }
+    body: CreateSyncRoomBodySchema,
+    response: { 201: SyncRoomSchema, 400: ErrorResponse, 401: ErrorResponse }
   },
   get: {
-    params: RoomCodeParams,
-    response: { 200: SyncRoom, 404: ErrorResponse }
+    params: RoomCodeParamsSchema,
+    response: { 200: SyncRoomSchema, 404: ErrorResponse }
   },
   delete: {
-    params: RoomCodeParams,
-    response: { 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse }
+    params: RoomCodeParamsSchema,
+    response: { 204: Type.Null(), 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse }
   }
 }
 
 // ---- Socket payloads, client → server --------------------------------------------------
 
-export const JoinRoomPayload = Type.Object({
+export const JoinRoomPayloadSchema = Type.Object({
   roomCode: Type.String({ minLength: 1, maxLength: 64 }),
   password: Type.Optional(Type.String({ maxLength: 256 })),
   /** Required for guests (no token); ignored for registered users. */
@@ -60,28 +60,28 @@ export const JoinRoomPayload = Type.Object({
 })
 
 /** `room:leave {}`; a bare `room:leave` (no payload) is accepted too. */
-export const LeaveRoomPayload = Type.Union([Type.Object({}), Type.Undefined(), Type.Null()])
+export const LeaveRoomPayloadSchema = Type.Union([Type.Object({}), Type.Undefined(), Type.Null()])
 
-export const PlaybackAction = Type.Union([
+export const PlaybackActionSchema = Type.Union([
   Type.Literal('play'), Type.Literal('pause'), Type.Literal('seek'), Type.Literal('rate'), Type.Literal('media')
 ])
 
 /** `seek` needs `position`, `rate` needs `rate`, `media` needs `mediaUrl` (null clears it). */
-export const PlaybackUpdatePayload = Type.Object({
-  action: PlaybackAction,
+export const PlaybackUpdatePayloadSchema = Type.Object({
+  action: PlaybackActionSchema,
   /** Seconds into the media. */
   position: Type.Optional(Type.Number({ minimum: 0, maximum: 1e9 })),
   rate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 16 })),
   mediaUrl: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 2048 }), Type.Null()]))
 })
 
-export const SyncTimePayload = Type.Object({
+export const SyncTimePayloadSchema = Type.Object({
   clientTime: Type.Number()
 })
 
 // ---- Socket payloads, server → client --------------------------------------------------
 
-export const Participant = Type.Object({
+export const ParticipantSchema = Type.Object({
   id: Type.String(),
   /** The registered user's id; null for a guest. */
   userId: Type.Union([Type.String(), Type.Null()]),
@@ -91,7 +91,7 @@ export const Participant = Type.Object({
   joinedAt: Type.String()
 })
 
-export const PlaybackState = Type.Object({
+export const PlaybackStateSchema = Type.Object({
   status: Type.Union([Type.Literal('playing'), Type.Literal('paused')]),
   /** Seconds into the media at `updatedAt`; while playing, now's position is
    * `position + (serverNow - updatedAt) / 1000 * rate`. */
@@ -104,45 +104,45 @@ export const PlaybackState = Type.Object({
   updatedBy: Type.Union([Type.String(), Type.Null()])
 })
 
-export const RoomStatePayload = Type.Object({
-  room: SyncRoom,
-  participants: Type.Array(Participant),
-  playback: Type.Union([PlaybackState, Type.Null()]),
+export const RoomStatePayloadSchema = Type.Object({
+  room: SyncRoomSchema,
+  participants: Type.Array(ParticipantSchema),
+  playback: Type.Union([PlaybackStateSchema, Type.Null()]),
   /** Which participant this socket is. */
   participantId: Type.String(),
   /** Guests only: send it back in `room:join` to resume the same participant from a new socket. */
   resumeToken: Type.Optional(Type.String())
 })
 
-export const ParticipantJoinedPayload = Type.Object({ participant: Participant })
+export const ParticipantJoinedPayloadSchema = Type.Object({ participant: ParticipantSchema })
 
 /** `oderId` is seed 002's spelling, kept so its clients work; same value as `participantId`. */
-export const ParticipantLeftPayload = Type.Object({
+export const ParticipantLeftPayloadSchema = Type.Object({
   participantId: Type.String(),
   userId: Type.Union([Type.String(), Type.Null()]),
   oderId: Type.String()
 })
 
 /** The room was deleted by its owner or expired; a `room:error ROOM_NOT_FOUND` follows. */
-export const RoomClosedPayload = Type.Object({
+export const RoomClosedPayloadSchema = Type.Object({
   roomCode: Type.String(),
   reason: Type.Union([Type.Literal('deleted'), Type.Literal('expired')])
 })
 
-export const SyncTimeReply = Type.Object({ clientTime: Type.Number(), serverTime: Type.Number() })
+export const SyncTimeReplySchema = Type.Object({ clientTime: Type.Number(), serverTime: Type.Number() })
 
-export type CreateSyncRoomBody = Static<typeof CreateSyncRoomBody>
-export type SyncRoom = Static<typeof SyncRoom>
-export type JoinRoomPayload = Static<typeof JoinRoomPayload>
-export type PlaybackAction = Static<typeof PlaybackAction>
-export type PlaybackUpdatePayload = Static<typeof PlaybackUpdatePayload>
-export type Participant = Static<typeof Participant>
-export type PlaybackState = Static<typeof PlaybackState>
-export type RoomStatePayload = Static<typeof RoomStatePayload>
-export type ParticipantJoinedPayload = Static<typeof ParticipantJoinedPayload>
-export type ParticipantLeftPayload = Static<typeof ParticipantLeftPayload>
-export type RoomClosedPayload = Static<typeof RoomClosedPayload>
-export type SyncTimeReply = Static<typeof SyncTimeReply>
+export type CreateSyncRoomBody = Static<typeof CreateSyncRoomBodySchema>
+export type SyncRoom = Static<typeof SyncRoomSchema>
+export type JoinRoomPayload = Static<typeof JoinRoomPayloadSchema>
+export type PlaybackAction = Static<typeof PlaybackActionSchema>
+export type PlaybackUpdatePayload = Static<typeof PlaybackUpdatePayloadSchema>
+export type Participant = Static<typeof ParticipantSchema>
+export type PlaybackState = Static<typeof PlaybackStateSchema>
+export type RoomStatePayload = Static<typeof RoomStatePayloadSchema>
+export type ParticipantJoinedPayload = Static<typeof ParticipantJoinedPayloadSchema>
+export type ParticipantLeftPayload = Static<typeof ParticipantLeftPayloadSchema>
+export type RoomClosedPayload = Static<typeof RoomClosedPayloadSchema>
+export type SyncTimeReply = Static<typeof SyncTimeReplySchema>
 export type SyncErrorPayload = Static<typeof ErrorResponse>
 
 type Ack<T> = (reply: T | { ok: false, error: SyncErrorPayload }) => void
