@@ -56,12 +56,14 @@ async function realtimePlugin (host: FastifyInstance, opts: RealtimeOptions): Pr
     // Namespaces and their REST routes (one line each, kept in this order):
     await app.register(import('../plugins/public-rooms.js'))
     await app.register(import('../routes/public-rooms.js'))
-    // sync
-    // chat
-    // service-api
+    await app.register(import('../plugins/sync.js'))
+    await app.register(import('../routes/sync.js'))
+    await app.register(import('../plugins/chat.js'))
+    await app.register(import('../routes/groups.js'))
+    await app.register(import('../routes/channels.js'))
   }, { prefix })
   for (const name of LIFTED) {
-    if (inner?.hasDecorator(name)) host.decorate(name, (inner as unknown as Record<string, unknown>)[name])
+    if (inner?.hasDecorator(name)) host.decorate(name, (inner as unknown as Record<string, never>)[name])
   }
 }
 

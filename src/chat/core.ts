@@ -1,0 +1,376 @@
+import { randomUUID } from 'node:crypto'
+import type { Namespace, Socket } from 'socket.io'
+import type { Database } from '../db/index.js'
+import { AppError } from '../errors.js'
+import type { Presence, ScopeLeft } from '../services/presence.js'
+import type { Typing, TypingEntry } from '../services/typing.js'
+import type { Store } from '../store/types.js'
+import { createChatRepository, type ChatMember, type ChatRoom, type MemberRole, type StoredKind, type StoredMessage } from './repository.js'
+import { createProfiles, type ChatUser } from './profiles.js'
+import { createSequencer } from './sequencer.js'
+import { createDelivery } from './delivery.js'
+import { parseScope, scopeOf, userRoom, type ChatMessage, type RoomRef } from './types.js'
+import { presenters } from './wire.js'
+import { createChatEvents, type ChatEventMap } from './notify.js'
+
+export interface ChatOptions {
+  database: Database
+  store: Store
+  /** The default namespace `/`. */
+  nsp: Namespace
+  presence: Presence
+  typing: Typing
+  /** CHAT_MAX_LENGTH: characters (code points) of a trimmed message. */
+  maxLength: number
+  onError?: (err: unknown) => void
+}
+
+/** Who performs a room action: one socket of a user (on this instance or another). */
+export interface SocketTarget { socketId: string, user: ChatUser }
+
+export interface SendInput {
+  room: RoomRef
+  /** null for a system message (service API). */
+  sender: ChatUser | null
+  content: string
+  type?: string
+  replyToId?: string | null
+  clientMessageId?: string | null
+  metadata?: Record<string, unknown> | null
+  /** The sending socket: it must have joined the room (NOT_IN_ROOM). */
+  socketId?: string
+  /** Skip the group membership check (server-side sends). */
+  force?: boolean
+}
+
+const MAX_CODE_LENGTH = 64
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/
+
+/** Seed 003's normalisation (trim, upper-case), refusing what cannot name a room. */
+export function normalizeCode (raw: string): string {
+  const code = raw.trim().toUpperCase()
+  if (code === '') throw new AppError('INVALID_REQUEST', 'Room code is required')
+  if (code.length > MAX_CODE_LENGTH || CONTROL.test(code)) throw new AppError('INVALID_REQUEST', `Room code must be 1-${MAX_CODE_LENGTH} printable characters`)
+  return code
+}
+
+/** Plain text, trimmed, 1..maxLength characters; otherwise exactly as given (never HTML-mangled). */
+export function checkContent (raw: string, maxLength: number): string {
+  const content = raw.trim()
+  if (content === '') throw new AppError('INVALID_REQUEST', 'Message required')
+  // Code units are never fewer than code points: count the latter only when it can matter.
+  if (content.length > maxLength && [...content].length > maxLength) {
+    throw new AppError('MESSAGE_TOO_LONG', `Message too long (max ${maxLength} chars)`)
+  }
+  return content
+}
+
+const notFound = () => new AppError('ROOM_NOT_FOUND', 'Room not found', 404)
+
+/** The name a message or event carries: seed 001 shows display names, seeds 003 and 004 usernames. */
+const nameIn = (kind: RoomRef['kind'], user: ChatUser) => kind === 'group' ? user.displayName : user.username
+
+function toChatMessage (kind: StoredKind, m: StoredMessage): ChatMessage {
+  const { roomId, ...rest } = m
+  return { ...rest, room: { kind, id: roomId } }
+}
+
+/**
+ * The chat core: rooms (group | code | channel), membership, messages with a per-room seq,
+ * typing and presence. The three vocabularies (seeds 001, 003, 004) and the service API are
+ * thin layers over it; what a room's clients see is shaped by its presenter (wire.ts).
+ * Every broadcast goes through a Socket.IO room, so the adapter carries it across instances.
+ */
+export function createChat (options: ChatOptions) {
+  const { database, store, nsp, presence, typing, maxLength } = options
+  const onError = options.onError ?? (() => {})
+  const repo = createChatRepository(database.db)
+  const sequencer = createSequencer(database)
+  const profiles = createProfiles(store)
+  const events = createChatEvents(onError)
+  const { publish, deliver, online, view, enterRoom, exitRoom, inRoom } = createDelivery({ nsp, presence, profiles, repo })
+  // A recovered socket keeps its id: its connect waits for the old disconnect's cleanup.
+  const disconnecting = new Map<string, Promise<void>>()
+
+  async function typingStops (user: ChatUser, rooms: RoomRef[]): Promise<void> {
+    const cleared = await typing.clear(user.id, rooms.map(scopeOf))
+    for (const scope of cleared) {
+      const room = parseScope(scope)!
+      await deliver(presenters[room.kind].typing(room, user, false), room, user.id)
+    }
+  }
+
+  // ---- rooms and members ----------------------------------------------------------------
+
+  /** Checks the user may be in the room; group: a member (unless forced), channel: it exists. */
+  async function admit (room: RoomRef, userId: string, force = false): Promise<number | undefined> {
+    if (room.kind === 'code') return undefined
+    const access = await repo.access(room.id, userId, room.kind)
+    if (!access) throw notFound()
+    if (room.kind === 'group' && access.role === null && !force) {
+      throw new AppError('NOT_A_MEMBER', 'You are not a member of this group', 403)
+    }
+    return access.memberCount
+  }
+
+  async function join (room: RoomRef, target: SocketTarget, opts: { force?: boolean, quiet?: boolean } = {}) {
+    const memberCount = await admit(room, target.user.id, opts.force)
+    const scope = scopeOf(room)
+    let joined: { first: boolean, count: number }
+    try {
+      joined = await presence.join(target.socketId, scope)
+    } catch (err) {
+      if (await presence.userOf(target.socketId) === null) throw new AppError('SOCKET_NOT_FOUND', 'No such connected socket', 404)
+      throw err
+    }
+    enterRoom(target.socketId, scope)
+    const emissions = await presenters[room.kind].joined(view(room, memberCount), target.user, joined.first)
+    await deliver(opts.quiet ? emissions.filter(e => e.to !== 'socket') : emissions, room, target.user.id, target.socketId)
+    events.emit('room:join', { room, user: target.user, socketId: target.socketId, first: joined.first })
+    const reply = emissions.find(e => e.to === 'socket')?.payload
+    return { room, first: joined.first, count: joined.count, reply }
+  }
+
+  async function leave (room: RoomRef, target: { socketId: string, user?: ChatUser }, opts: { confirm?: boolean } = {}) {
+    const confirm = opts.confirm ?? true
+    const scope = scopeOf(room)
+    const result = await presence.leave(target.socketId, scope)
+    exitRoom(target.socketId, scope)
+    const userId = result.userId ?? target.user?.id
+    if (userId === undefined) return { room, left: false, last: false }
+    const user = target.user ?? await profiles.get(userId)
+    if (result.left && result.last) await typingStops(user, [room])
+    const emissions = await presenters[room.kind].left(view(room), user, result.left && result.last, confirm)
+    await deliver(emissions, room, user.id, target.socketId)
+    if (result.left) events.emit('room:leave', { room, user, socketId: target.socketId, last: result.last })
+    return { room, left: result.left, last: result.left && result.last }
+  }
+
+  /** Every socket of the user leaves the room (membership revoked), each told it left. */
+  async function evict (room: RoomRef, userId: string): Promise<void> {
+    const scope = scopeOf(room)
+    const user = await profiles.get(userId)
+    for (const socketId of await presence.socketsOf(userId)) {
+      if ((await presence.scopesOfSocket(socketId)).includes(scope)) await leave(room, { socketId, user })
+    }
+  }
+
+  // ---- messages -------------------------------------------------------------------------
+
+  async function send (input: SendInput): Promise<{ message: ChatMessage, duplicate: boolean }> {
+    const { room, sender } = input
+    const content = checkContent(input.content, maxLength)
+    if (room.kind === 'group' && sender) await admit(room, sender.id, input.force)
+    if (input.socketId !== undefined && !(await inRoom(input.socketId, room))) {
+      throw new AppError('NOT_IN_ROOM', 'Join the room before sending to it')
+    }
+    const senderId = sender?.id ?? null
+    const senderName = sender ? nameIn(room.kind, sender) : 'system'
+    const type = input.type ?? (room.kind === 'group' ? 'TEXT' : 'text')
+    const presenter = presenters[room.kind]
+    let message: ChatMessage
+
+    if (room.kind === 'code') {
+      message = {
+        id: randomUUID(),
+        room,
+        seq: null,
+        senderId,
+        senderName,
+        content,
+        type,
+        replyToId: null,
+        clientMessageId: null,
+        metadata: input.metadata ?? null,
+        createdAt: new Date()
+      }
+      await deliver(presenter.message(message), room, senderId ?? '')
+    } else {
+      const kind = room.kind
+      const clientMessageId = senderId !== null ? input.clientMessageId ?? null : null
+      if (clientMessageId !== null) {
+        const first = await repo.messageByClientId(senderId!, clientMessageId)
+        if (first) return { message: toChatMessage(kind, first), duplicate: true }
+      }
+      const replyToId = input.replyToId ?? null
+      const outcome = await sequencer.run(room.id, async (tx) => {
+        if (replyToId !== null && !(await repo.messageInRoom(tx, room.id, replyToId))) {
+          throw new AppError('INVALID_REQUEST', 'replyToId is not a message of this room')
+        }
+        return await repo.insertMessage(tx, kind, {
+          roomId: room.id, senderId, senderName, content, type, replyToId, clientMessageId, metadata: input.metadata ?? null
+        })
+      }, async (result) => {
+        if ('message' in result) {
+          await deliver(presenter.message(toChatMessage(kind, result.message)), room, senderId ?? '').catch(onError)
+        }
+      })
+      if ('missing' in outcome) {
+        if (outcome.missing === 'room') throw notFound()
+        // Another send with the same clientMessageId committed first.
+        const first = await repo.messageByClientId(senderId!, clientMessageId!)
+        if (!first) throw new AppError('INTERNAL_ERROR', 'Duplicate message not found', 500)
+        return { message: toChatMessage(kind, first), duplicate: true }
+      }
+      message = toChatMessage(kind, outcome.message)
+    }
+    if (sender) await typingStops(sender, [room]).catch(onError)
+    events.emit('message', message)
+    return { message, duplicate: false }
+  }
+
+  // ---- the chat API -----------------------------------------------------------------------
+
+  return {
+    /** Payload shapes of each vocabulary (REST histories use them too). */
+    presenters,
+    profiles,
+    repository: repo,
+    on: events.on,
+    publish,
+    online,
+    inRoom,
+    join,
+    leave,
+    send,
+
+    /** A socket of `user` arrived: presence, its `user:{id}` room, its name for other instances. */
+    async connect (socket: Socket, user: ChatUser): Promise<{ firstSocket: boolean }> {
+      await disconnecting.get(socket.id)
+      const { firstSocket } = await presence.connect(socket.id, user.id)
+      await socket.join(userRoom(user.id))
+      await profiles.save(user)
+      if (firstSocket) await publish([], 'user:status', { userId: user.id, status: 'online' })
+      if (socket.recovered) {
+        // Connection state recovery restored its Socket.IO rooms: restore presence behind them.
+        for (const scope of [...socket.rooms]) {
+          const room = parseScope(scope)
+          if (!room) continue
+          await join(room, { socketId: socket.id, user }, { quiet: true }).catch(() => socket.leave(scope))
+        }
+      }
+      events.emit('connection', { user, socketId: socket.id, firstSocket })
+      return { firstSocket }
+    },
+
+    /** The socket is gone: it leaves every room (left only on the user's last socket), typing cleared. */
+    disconnect (socketId: string, user: ChatUser, reason = 'disconnect'): Promise<void> {
+      const work = (async () => {
+        const { lastSocket, left } = await presence.disconnect(socketId)
+        const rooms = left.map(l => parseScope(l.scope)).filter(r => r !== null)
+        await typingStops(user, rooms)
+        for (const l of left) {
+          const room = parseScope(l.scope)
+          if (!room || !l.last) continue
+          await deliver(await presenters[room.kind].left(view(room), user, true, false), room, user.id)
+          events.emit('room:leave', { room, user, socketId, last: true })
+        }
+        if (lastSocket) await publish([], 'user:status', { userId: user.id, status: 'offline' })
+        events.emit('disconnect', { user, socketId, reason, lastSocket })
+      })()
+      const settled = work.catch(() => {})
+      disconnecting.set(socketId, settled)
+      settled.then(() => { if (disconnecting.get(socketId) === settled) disconnecting.delete(socketId) })
+      return work
+    },
+
+    /** Users the presence hub removed without a socket event (crashed instance, shutdown). */
+    async usersGone (left: ScopeLeft[]): Promise<void> {
+      const gone = new Set<string>()
+      for (const l of left) {
+        const room = parseScope(l.scope)
+        if (!room) continue
+        gone.add(l.userId)
+        if (!l.last) continue
+        const user = await profiles.get(l.userId)
+        await typingStops(user, [room])
+        await deliver(await presenters[room.kind].left(view(room), user, true, false), room, user.id)
+      }
+      for (const userId of gone) {
+        if (!(await presence.isOnline(userId))) await publish([], 'user:status', { userId, status: 'offline' })
+      }
+    },
+
+    /** A typing indicator ran out (reported by exactly one instance). */
+    async typingExpired ({ scope, userId }: TypingEntry): Promise<void> {
+      const room = parseScope(scope)
+      if (!room) return
+      const user = await profiles.get(userId)
+      await deliver(presenters[room.kind].typing(room, user, false), room, userId)
+    },
+
+    async setTyping (room: RoomRef, user: ChatUser, isTyping: boolean, socketId?: string): Promise<void> {
+      if (socketId !== undefined && !(await inRoom(socketId, room))) {
+        throw new AppError('NOT_IN_ROOM', 'Join the room before typing in it')
+      }
+      const scope = scopeOf(room)
+      const tell = isTyping ? (await typing.start(scope, user.id)).broadcast : (await typing.stop(scope, user.id)).wasTyping
+      if (tell) await deliver(presenters[room.kind].typing(room, user, isTyping), room, user.id)
+    },
+
+    /** Online users and sockets of a room, across instances. */
+    async roomInfo (room: RoomRef) {
+      const users = await online(room)
+      return {
+        onlineCount: users.length,
+        onlineUserIds: users.map(u => u.id),
+        socketCount: users.reduce((n, u) => n + u.sockets, 0),
+        users
+      }
+    },
+
+    async createRoom (input: {
+      kind: StoredKind
+      name: string
+      namespace?: string
+      createdBy?: ChatUser | null
+      metadata?: Record<string, unknown>
+    }): Promise<ChatRoom> {
+      const owner = input.createdBy ? { id: input.createdBy.id, name: nameIn(input.kind, input.createdBy) } : undefined
+      return await repo.createRoom({ ...input, createdBy: input.createdBy?.id ?? null, owner })
+    },
+
+    getRoom: (id: string, kind?: StoredKind) => repo.room(id, kind),
+    listRooms: (filter?: { kind?: StoredKind, namespace?: string }) => repo.rooms(filter),
+    roomsOf: (userId: string, kind: StoredKind) => repo.roomsOf(userId, kind),
+    access: (id: string, userId: string, kind?: StoredKind) => repo.access(id, userId, kind),
+    member: (roomId: string, userId: string) => repo.member(roomId, userId),
+    members: (roomId: string): Promise<ChatMember[]> => repo.members(roomId),
+    countMessages: (roomId: string) => repo.countMessages(roomId),
+
+    /** Stored messages, newest first: `before` a seq (cursor) or `offset` from the newest. */
+    async history (room: RoomRef & { kind: StoredKind }, page: { before?: number, limit: number, offset?: number }): Promise<ChatMessage[]> {
+      return (await repo.history(room.id, page)).map(m => toChatMessage(room.kind, m))
+    },
+
+    async addMember (roomId: string, user: { id: string, name: string }, role: MemberRole = 'member') {
+      return await repo.addMember(roomId, user, role)
+    },
+
+    /** Removes a member; their sockets leave the room at once. */
+    async removeMember (room: RoomRef & { kind: StoredKind }, userId: string): Promise<boolean> {
+      const removed = await repo.removeMember(room.id, userId)
+      if (removed) await evict(room, userId)
+      return removed
+    },
+
+    /** Deletes a stored room with its members and messages; its sockets are told and taken out. */
+    async deleteRoom (id: string): Promise<boolean> {
+      const stored = await repo.room(id)
+      if (!stored || !(await repo.deleteRoom(id))) return false
+      const room: RoomRef = { kind: stored.kind, id }
+      const scope = scopeOf(room)
+      await deliver(presenters[room.kind].closed(room), room, '')
+      for (const member of await presence.members(scope)) {
+        await typing.clear(member.userId, [scope])
+        for (const socketId of await presence.socketsOf(member.userId)) await presence.leave(socketId, scope)
+      }
+      nsp.in(scope).socketsLeave(scope)
+      return true
+    }
+  }
+}
+
+export type Chat = ReturnType<typeof createChat>
+export type { ChatEventMap }

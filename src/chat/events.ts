@@ -1,0 +1,110 @@
+import type { Socket } from 'socket.io'
+import {
+  ChannelMessagePayload, ChannelRefPayload, ChannelTypingPayload, CodeRefPayload, GroupIdPayload,
+  GroupRefPayload, SendMessagePayload, TypingPayload
+} from '../contract/chat.js'
+import { createEventTable, on } from '../socket/events.js'
+import type { Limiter } from '../services/limiter.js'
+import type { Chat } from './core.js'
+import type { ChatUser } from './types.js'
+import { groupHandlers } from './groups.js'
+import { codeRoomHandlers } from './code-rooms.js'
+import { channelHandlers } from './channels.js'
+
+export interface ChatSocketEventsOptions {
+  /** CHAT_MESSAGES_PER_MINUTE, keyed by user, shared by all instances. */
+  sendLimiter: Limiter
+  onUnexpected?: (err: unknown, event: string, socket: Socket) => void
+}
+
+interface SocketState {
+  user: ChatUser
+  /** The core's connect for this socket; every handler waits for it. */
+  ready: Promise<unknown>
+  /** The socket's events run one at a time, in arrival order (a join, then a send, say). */
+  queue: Promise<unknown>
+}
+
+/**
+ * The three vocabularies of `/` as ONE event table over the chat core. `send_message`,
+ * `typing_start` and `typing_stop` are shared by seeds 001 and 003: their schemas are unions,
+ * and a payload with `groupId` is a group event, one with `room` a code-room event.
+ */
+export function createChatSocketEvents (chat: Chat, options: ChatSocketEventsOptions) {
+  const sockets = new WeakMap<Socket, SocketState>()
+  // get_room_info answers by ack, or by a `room_info` event when it has none.
+  const withAck = new WeakSet<object>()
+
+  function state (socket: Socket): SocketState {
+    const found = sockets.get(socket)
+    if (!found) throw new Error(`socket ${socket.id} is not bound to the chat events`)
+    return found
+  }
+
+  function serial<T> (socket: Socket, work: () => Promise<T>): Promise<T> {
+    const s = state(socket)
+    const run = s.queue.then(work)
+    s.queue = run.catch(() => {})
+    return run
+  }
+
+  /** A handler of (payload, socket, user), run in the socket's queue once it is connected. */
+  function handle<P> (fn: (payload: P, socket: Socket, user: ChatUser) => Promise<unknown>) {
+    return (payload: P, socket: Socket) => serial(socket, async () => {
+      const { ready, user } = state(socket)
+      await ready
+      return await fn(payload, socket, user)
+    })
+  }
+
+  const limit = async (socket: Socket) => (await options.sendLimiter.consume(state(socket).user.id)).ok
+  const groups = groupHandlers(chat)
+  const codes = codeRoomHandlers(chat)
+  const channels = channelHandlers(chat)
+
+  const table = createEventTable({
+    // seed 001
+    join_group: on(GroupRefPayload, handle(groups.join)),
+    leave_group: on(GroupRefPayload, handle(groups.leave)),
+    get_room_info: on(GroupIdPayload, handle((p, socket, user) => groups.info(p, socket, user, withAck.has(p)))),
+    // seeds 001 and 003
+    send_message: on(SendMessagePayload, handle((p, socket, user) =>
+      'groupId' in p ? groups.send(p, socket, user) : codes.send(p, socket, user)), { limit }),
+    typing_start: on(TypingPayload, handle((p, socket, user) =>
+      'groupId' in p ? groups.typing(p, socket, user, true) : codes.typing(p, socket, user, true))),
+    typing_stop: on(TypingPayload, handle((p, socket, user) =>
+      'groupId' in p ? groups.typing(p, socket, user, false) : codes.typing(p, socket, user, false))),
+    // seed 003
+    join_room: on(CodeRefPayload, handle(codes.join)),
+    leave_room: on(CodeRefPayload, handle(codes.leave)),
+    // seed 004
+    'room:join': on(ChannelRefPayload, handle(channels.join)),
+    'room:leave': on(ChannelRefPayload, handle(channels.leave)),
+    message: on(ChannelMessagePayload, handle(channels.message), { limit }),
+    typing: on(ChannelTypingPayload, handle(channels.typing))
+  }, { errorEvent: 'error', onUnexpected: options.onUnexpected })
+
+  return {
+    names: table.names,
+
+    /** Binds every event of `/` to the socket; handlers wait for `ready` (the core's connect). */
+    bind (socket: Socket, user: ChatUser, ready: Promise<unknown>): void {
+      sockets.set(socket, { user, ready, queue: ready.catch(() => {}) })
+      socket.use(([event, ...args], next) => {
+        const payload = args[0]
+        if (event === 'get_room_info' && typeof args[args.length - 1] === 'function' && typeof payload === 'object' && payload !== null) {
+          withAck.add(payload)
+        }
+        next()
+      })
+      table.bind(socket)
+    },
+
+    /** Runs `work` after everything queued for the socket (its disconnect cleanup). */
+    after<T> (socket: Socket, work: () => Promise<T>): Promise<T> {
+      return serial(socket, work)
+    }
+  }
+}
+
+export type ChatSocketEvents = ReturnType<typeof createChatSocketEvents>

@@ -1,0 +1,35 @@
+import type { ChatUser } from './profiles.js'
+import type { ChatMessage, RoomRef } from './types.js'
+
+/**
+ * What happened on this instance, for the service API (seed 004's `connection, disconnect,
+ * message, room:join, room:leave`). Each event fires once, on the instance that handled it.
+ */
+export interface ChatEventMap {
+  connection: { user: ChatUser, socketId: string, firstSocket: boolean }
+  disconnect: { user: ChatUser, socketId: string, reason: string, lastSocket: boolean }
+  message: ChatMessage
+  'room:join': { room: RoomRef, user: ChatUser, socketId: string, first: boolean }
+  /** socketId null: not by a socket event; last: the user's last socket left the room. */
+  'room:leave': { room: RoomRef, user: ChatUser, socketId: string | null, last: boolean }
+}
+
+type Listener<K extends keyof ChatEventMap> = (event: ChatEventMap[K]) => void
+
+export function createChatEvents (onError: (err: unknown) => void) {
+  const listeners = new Map<keyof ChatEventMap, Set<Listener<any>>>()
+  return {
+    /** Subscribes; returns the unsubscribe function. A throwing listener is reported, not propagated. */
+    on<K extends keyof ChatEventMap> (event: K, listener: Listener<K>): () => void {
+      let set = listeners.get(event)
+      if (!set) listeners.set(event, (set = new Set()))
+      set.add(listener)
+      return () => { set.delete(listener) }
+    },
+    emit<K extends keyof ChatEventMap> (event: K, payload: ChatEventMap[K]): void {
+      for (const listener of listeners.get(event) ?? []) {
+        try { listener(payload) } catch (err) { onError(err) }
+      }
+    }
+  }
+}

@@ -1,0 +1,223 @@
+import { and, asc, desc, eq, lt, sql } from 'drizzle-orm'
+import type { Db } from '../db/index.js'
+import { chatMembers, chatRooms, messages } from '../db/schema/index.js'
+
+/** A transaction of `Db` (what `db.transaction` hands its callback). */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
+type Executor = Db | Tx
+
+/** Rooms that live in SQL; code rooms (seed 003) never do. */
+export type StoredKind = 'group' | 'channel'
+export type MemberRole = 'owner' | 'admin' | 'member'
+
+export interface ChatRoom {
+  id: string
+  kind: StoredKind
+  name: string
+  namespace: string
+  createdBy: string | null
+  metadata: Record<string, unknown>
+  lastSeq: number
+  createdAt: Date
+  lastActivityAt: Date
+}
+
+export interface ChatMember {
+  roomId: string
+  userId: string
+  userName: string
+  role: MemberRole
+  joinedAt: Date
+}
+
+export interface StoredMessage {
+  id: string
+  roomId: string
+  seq: number
+  senderId: string | null
+  senderName: string
+  content: string
+  type: string
+  replyToId: string | null
+  clientMessageId: string | null
+  metadata: Record<string, unknown> | null
+  createdAt: Date
+}
+
+export interface NewMessage {
+  roomId: string
+  senderId: string | null
+  senderName: string
+  content: string
+  type: string
+  replyToId: string | null
+  clientMessageId: string | null
+  metadata: Record<string, unknown> | null
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+/** Any id a client sends is looked up only when it can be one (a bad one is simply not found). */
+export const isUuid = (id: string): boolean => UUID.test(id)
+
+const toRoom = (row: typeof chatRooms.$inferSelect): ChatRoom => ({ ...row, kind: row.kind as StoredKind })
+const toMember = (row: typeof chatMembers.$inferSelect): ChatMember => ({ ...row, role: row.role as MemberRole })
+const toMessage = (row: typeof messages.$inferSelect): StoredMessage => row
+
+/** What a send may do in a room, in one query: the room, the sender's role and the member count. */
+export interface RoomAccess { room: ChatRoom, role: MemberRole | null, memberCount: number }
+
+/** SQL of the chat core: rooms, members and messages. Knows nothing of sockets. */
+export function createChatRepository (db: Db) {
+  return {
+    async createRoom (input: {
+      kind: StoredKind
+      name: string
+      namespace?: string
+      createdBy?: string | null
+      metadata?: Record<string, unknown>
+      owner?: { id: string, name: string }
+    }): Promise<ChatRoom> {
+      return await db.transaction(async (tx) => {
+        const [row] = await tx.insert(chatRooms).values({
+          kind: input.kind,
+          name: input.name,
+          namespace: input.namespace ?? 'default',
+          createdBy: input.createdBy ?? null,
+          metadata: input.metadata ?? {}
+        }).returning()
+        if (input.owner) {
+          await tx.insert(chatMembers).values({ roomId: row.id, userId: input.owner.id, userName: input.owner.name, role: 'owner' })
+        }
+        return toRoom(row)
+      })
+    },
+
+    async room (id: string, kind?: StoredKind): Promise<ChatRoom | null> {
+      if (!isUuid(id)) return null
+      const [row] = await db.select().from(chatRooms)
+        .where(kind ? and(eq(chatRooms.id, id), eq(chatRooms.kind, kind)) : eq(chatRooms.id, id))
+      return row ? toRoom(row) : null
+    },
+
+    async rooms (filter: { kind?: StoredKind, namespace?: string } = {}): Promise<ChatRoom[]> {
+      const conditions = [
+        filter.kind ? eq(chatRooms.kind, filter.kind) : undefined,
+        filter.namespace ? eq(chatRooms.namespace, filter.namespace) : undefined
+      ].filter(c => c !== undefined)
+      const rows = await db.select().from(chatRooms).where(and(...conditions)).orderBy(asc(chatRooms.createdAt))
+      return rows.map(toRoom)
+    },
+
+    /** Rooms of one kind the user is a member of, with their role and member count. */
+    async roomsOf (userId: string, kind: StoredKind): Promise<Array<RoomAccess & { role: MemberRole }>> {
+      const rows = await db.select({
+        room: chatRooms,
+        role: chatMembers.role,
+        memberCount: sql<number>`(select count(*)::int from ${chatMembers} m where m.room_id = ${chatRooms.id})`
+      }).from(chatMembers)
+        .innerJoin(chatRooms, eq(chatRooms.id, chatMembers.roomId))
+        .where(and(eq(chatMembers.userId, userId), eq(chatRooms.kind, kind)))
+        .orderBy(asc(chatRooms.createdAt))
+      return rows.map(r => ({ room: toRoom(r.room), role: r.role as MemberRole, memberCount: Number(r.memberCount) }))
+    },
+
+    async access (id: string, userId: string, kind?: StoredKind): Promise<RoomAccess | null> {
+      if (!isUuid(id)) return null
+      const [row] = await db.select({
+        room: chatRooms,
+        role: chatMembers.role,
+        memberCount: sql<number>`(select count(*)::int from ${chatMembers} m where m.room_id = ${chatRooms.id})`
+      }).from(chatRooms)
+        .leftJoin(chatMembers, and(eq(chatMembers.roomId, chatRooms.id), eq(chatMembers.userId, userId)))
+        .where(kind ? and(eq(chatRooms.id, id), eq(chatRooms.kind, kind)) : eq(chatRooms.id, id))
+      if (!row) return null
+      return { room: toRoom(row.room), role: (row.role ?? null) as MemberRole | null, memberCount: Number(row.memberCount) }
+    },
+
+    async deleteRoom (id: string): Promise<boolean> {
+      if (!isUuid(id)) return false
+      const rows = await db.delete(chatRooms).where(eq(chatRooms.id, id)).returning({ id: chatRooms.id })
+      return rows.length > 0
+    },
+
+    /** Adds a member; an existing member is returned unchanged (added: false). */
+    async addMember (roomId: string, user: { id: string, name: string }, role: MemberRole): Promise<{ member: ChatMember, added: boolean }> {
+      const inserted = await db.insert(chatMembers)
+        .values({ roomId, userId: user.id, userName: user.name, role })
+        .onConflictDoNothing()
+        .returning()
+      if (inserted.length > 0) return { member: toMember(inserted[0]), added: true }
+      const [row] = await db.select().from(chatMembers).where(and(eq(chatMembers.roomId, roomId), eq(chatMembers.userId, user.id)))
+      return { member: toMember(row), added: false }
+    },
+
+    async removeMember (roomId: string, userId: string): Promise<boolean> {
+      const rows = await db.delete(chatMembers)
+        .where(and(eq(chatMembers.roomId, roomId), eq(chatMembers.userId, userId)))
+        .returning({ userId: chatMembers.userId })
+      return rows.length > 0
+    },
+
+    async member (roomId: string, userId: string): Promise<ChatMember | null> {
+      if (!isUuid(roomId)) return null
+      const [row] = await db.select().from(chatMembers).where(and(eq(chatMembers.roomId, roomId), eq(chatMembers.userId, userId)))
+      return row ? toMember(row) : null
+    },
+
+    async members (roomId: string): Promise<ChatMember[]> {
+      if (!isUuid(roomId)) return []
+      const rows = await db.select().from(chatMembers).where(eq(chatMembers.roomId, roomId)).orderBy(asc(chatMembers.joinedAt))
+      return rows.map(toMember)
+    },
+
+    async messageByClientId (senderId: string, clientMessageId: string): Promise<StoredMessage | null> {
+      const [row] = await db.select().from(messages)
+        .where(and(eq(messages.senderId, senderId), eq(messages.clientMessageId, clientMessageId)))
+      return row ? toMessage(row) : null
+    },
+
+    async messageInRoom (tx: Executor, roomId: string, id: string): Promise<boolean> {
+      if (!isUuid(id)) return false
+      const [row] = await tx.select({ id: messages.id }).from(messages).where(and(eq(messages.id, id), eq(messages.roomId, roomId)))
+      return row !== undefined
+    },
+
+    /**
+     * Takes the room's next seq and stores the message in the transaction `tx`. The update locks
+     * the room row until commit, so seqs are gapless and in commit order. Null when the room is
+     * gone, or when the sender's clientMessageId is already stored (nothing is written then).
+     */
+    async insertMessage (tx: Tx, kind: StoredKind, input: NewMessage): Promise<{ message: StoredMessage } | { missing: 'room' | 'duplicate' }> {
+      const [seqRow] = await tx.update(chatRooms)
+        .set({ lastSeq: sql`${chatRooms.lastSeq} + 1`, lastActivityAt: sql`now()` })
+        .where(and(eq(chatRooms.id, input.roomId), eq(chatRooms.kind, kind)))
+        .returning({ seq: chatRooms.lastSeq })
+      if (!seqRow) return { missing: 'room' }
+      const rows = await tx.insert(messages)
+        .values({ ...input, seq: seqRow.seq })
+        .onConflictDoNothing({ target: [messages.senderId, messages.clientMessageId], where: sql`client_message_id is not null` })
+        .returning()
+      if (rows.length === 0) return { missing: 'duplicate' }
+      return { message: toMessage(rows[0]) }
+    },
+
+    /** Newest first: by `before` (a seq cursor) or by `offset` from the newest. */
+    async history (roomId: string, page: { before?: number, limit: number, offset?: number }): Promise<StoredMessage[]> {
+      if (!isUuid(roomId)) return []
+      const where = page.before !== undefined
+        ? and(eq(messages.roomId, roomId), lt(messages.seq, page.before))
+        : eq(messages.roomId, roomId)
+      const rows = await db.select().from(messages).where(where)
+        .orderBy(desc(messages.seq)).limit(page.limit).offset(page.offset ?? 0)
+      return rows.map(toMessage)
+    },
+
+    async countMessages (roomId: string): Promise<number> {
+      if (!isUuid(roomId)) return 0
+      const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(messages).where(eq(messages.roomId, roomId))
+      return Number(row?.n ?? 0)
+    }
+  }
+}
+
+export type ChatRepository = ReturnType<typeof createChatRepository>

@@ -1,0 +1,88 @@
+import type { Pool, PoolClient } from 'pg'
+import { drizzle } from 'drizzle-orm/node-postgres'
+import type { Database, Db } from '../db/index.js'
+import * as schema from '../db/schema/index.js'
+import type { Tx } from './repository.js'
+
+export interface Sequencer {
+  /**
+   * Runs `store` in a transaction, then `publish` with its result once it is committed, while
+   * holding the room's lock from before the transaction until `publish` resolves. The next
+   * message of the room takes its seq only after this one was handed to the adapter, so every
+   * instance's broadcasts of a room leave in seq order (the adapter's stream keeps that order).
+   */
+  run<T> (roomId: string, store: (tx: Tx) => Promise<T>, publish: (result: T) => Promise<void>): Promise<T>
+}
+
+/** One promise chain per key: work for a key runs one at a time, in call order. */
+export function createKeyedQueue () {
+  const tails = new Map<string, Promise<void>>()
+  return function enqueue<T> (key: string, work: () => Promise<T>): Promise<T> {
+    const previous = tails.get(key) ?? Promise.resolve()
+    const run = previous.then(work)
+    const tail = run.then(() => {}, () => {})
+    tails.set(key, tail)
+    tail.then(() => { if (tails.get(key) === tail) tails.delete(key) })
+    return run
+  }
+}
+
+/**
+ * In-process, a queue per room orders the sends of this instance (and keeps it to one pooled
+ * connection per room). On PostgreSQL a session advisory lock per room, taken on that pinned
+ * connection, orders the instances; PGlite is one process, so the queue is enough there.
+ */
+export function createSequencer (database: Database): Sequencer {
+  const enqueue = createKeyedQueue()
+
+  if (database.kind !== 'postgres') {
+    return {
+      run (roomId, store, publish) {
+        return enqueue(roomId, async () => {
+          const result = await database.db.transaction(store)
+          await publish(result)
+          return result
+        })
+      }
+    }
+  }
+
+  const pool = (database.db as unknown as { $client: Pool }).$client
+  // A drizzle per pinned client: the pool reuses its clients, so this stays small.
+  const pinned = new WeakMap<PoolClient, Db>()
+  const dbOf = (client: PoolClient): Db => {
+    let db = pinned.get(client)
+    if (!db) {
+      db = drizzle(client, { schema }) as unknown as Db
+      pinned.set(client, db)
+    }
+    return db
+  }
+
+  return {
+    run (roomId, store, publish) {
+      return enqueue(roomId, async () => {
+        const client = await pool.connect()
+        const key = `roomwire:chat:${roomId}`
+        // Set when the connection may be broken: the client is then destroyed, not reused.
+        let broken: Error | undefined
+        try {
+          await client.query('select pg_advisory_lock(hashtextextended($1, 0))', [key])
+            .catch((err: Error) => { broken = err; throw err })
+          try {
+            const result = await dbOf(client).transaction(store)
+            await publish(result)
+            return result
+          } finally {
+            // Unlocking fails only on a broken connection; destroying the client ends the
+            // session, which releases the lock on the server.
+            await client.query('select pg_advisory_unlock(hashtextextended($1, 0))', [key])
+              .catch((err: Error) => { broken = err })
+          }
+        } finally {
+          client.release(broken)
+        }
+      })
+    }
+  }
+}

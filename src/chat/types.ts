@@ -1,0 +1,67 @@
+import type { ChatUser } from './profiles.js'
+import type { StoredKind } from './repository.js'
+
+export type { ChatUser } from './profiles.js'
+export type { ChatRoom, ChatMember, MemberRole, StoredKind } from './repository.js'
+
+/** group (seed 001, SQL membership), channel (seed 004, open), code (seed 003, never stored). */
+export type RoomKind = StoredKind | 'code'
+export const ROOM_KINDS: readonly RoomKind[] = ['group', 'code', 'channel']
+
+/** A room as the core addresses it: a UUID for groups and channels, the upper-cased code for code rooms. */
+export interface RoomRef {
+  kind: RoomKind
+  id: string
+}
+
+/** The presence scope and the Socket.IO room of a chat room: `group:{id}`, `code:{CODE}`, `channel:{id}`. */
+export const scopeOf = (ref: RoomRef): string => `${ref.kind}:${ref.id}`
+
+/** The room of a scope, or null for another namespace's scope. */
+export function parseScope (scope: string): RoomRef | null {
+  const cut = scope.indexOf(':')
+  if (cut < 0) return null
+  const kind = scope.slice(0, cut) as RoomKind
+  if (!ROOM_KINDS.includes(kind)) return null
+  return { kind, id: scope.slice(cut + 1) }
+}
+
+/** Every socket of a user is in this Socket.IO room. */
+export const userRoom = (userId: string): string => `user:${userId}`
+
+/** A message of any kind of room; code-room messages have no seq and are never stored. */
+export interface ChatMessage {
+  id: string
+  room: RoomRef
+  seq: number | null
+  senderId: string | null
+  senderName: string
+  content: string
+  type: string
+  replyToId: string | null
+  clientMessageId: string | null
+  metadata: Record<string, unknown> | null
+  createdAt: Date
+}
+
+/** A user with at least one socket in a room. */
+export interface OnlineUser extends ChatUser {
+  sockets: number
+}
+
+/** Who an emission goes to: the socket concerned, the room, the room but the user's own sockets, everyone on `/`. */
+export type Audience = 'socket' | 'room' | 'others' | 'all'
+
+export interface Emission {
+  to: Audience
+  event: string
+  payload: unknown
+}
+
+/** What a presenter may ask about the room it speaks for; computed at most once per event. */
+export interface RoomView {
+  ref: RoomRef
+  online (): Promise<OnlineUser[]>
+  /** Stored members (groups); 0 for other rooms. */
+  memberCount (): Promise<number>
+}

@@ -1,0 +1,135 @@
+import type { ChannelMessage, CodeRoomMessage, GroupMessage } from '../contract/chat.js'
+import type { ChatMessage, ChatUser, Emission, RoomKind, RoomRef, RoomView } from './types.js'
+
+/**
+ * How each vocabulary says what happened in a room: the core decides that a user joined, left,
+ * wrote or typed, the room's presenter names the events and shapes the payloads (CONTRACT §6).
+ */
+export interface Presenter {
+  /** `first`: the user's first socket in the room. */
+  joined (view: RoomView, user: ChatUser, first: boolean): Promise<Emission[]>
+  /** `last`: the user's last socket left; `confirm`: the socket asked to leave (tell it). */
+  left (view: RoomView, user: ChatUser, last: boolean, confirm: boolean): Promise<Emission[]>
+  message (message: ChatMessage): Emission[]
+  typing (room: RoomRef, user: ChatUser, isTyping: boolean): Emission[]
+  /** The room was deleted (its sockets are about to be taken out). */
+  closed (room: RoomRef): Emission[]
+}
+
+const emit = (to: Emission['to'], event: string, payload: unknown): Emission => ({ to, event, payload })
+
+export function groupMessage (m: ChatMessage): GroupMessage {
+  const sender = { id: m.senderId, name: m.senderName }
+  return {
+    id: m.id,
+    groupId: m.room.id,
+    seq: m.seq ?? 0,
+    sender,
+    user: sender,
+    content: m.content,
+    type: m.type,
+    replyToId: m.replyToId,
+    clientMessageId: m.clientMessageId,
+    createdAt: m.createdAt.toISOString()
+  }
+}
+
+export function codeRoomMessage (m: ChatMessage): CodeRoomMessage {
+  return {
+    _id: m.id,
+    content: m.content,
+    sender: { _id: m.senderId ?? '', username: m.senderName, isOnline: true },
+    room: m.room.id,
+    messageType: m.type,
+    createdAt: m.createdAt.toISOString(),
+    isEdited: false
+  }
+}
+
+export function channelMessage (m: ChatMessage): ChannelMessage {
+  return {
+    id: m.id,
+    roomId: m.room.id,
+    seq: m.seq ?? 0,
+    userId: m.senderId,
+    username: m.senderName,
+    content: m.content,
+    type: m.type,
+    timestamp: m.createdAt.toISOString()
+  }
+}
+
+async function onlineMembers (view: RoomView) {
+  return (await view.online()).map(u => ({ userId: u.id, userName: u.displayName }))
+}
+
+/** Seed 001. */
+const groups: Presenter = {
+  async joined (view, user, first) {
+    const groupId = view.ref.id
+    const online = await onlineMembers(view)
+    const out = [emit('socket', 'joined_group_success', {
+      groupId, memberCount: await view.memberCount(), onlineCount: online.length, onlineMembers: online
+    })]
+    if (first) {
+      out.push(emit('others', 'user_joined_group', { groupId, userId: user.id, userName: user.displayName }))
+      out.push(emit('room', 'room_members_update', { groupId, onlineMembers: online }))
+    }
+    return out
+  },
+  async left (view, user, last, confirm) {
+    const groupId = view.ref.id
+    const out = confirm ? [emit('socket', 'left_group_success', { groupId })] : []
+    if (last) {
+      out.push(emit('others', 'user_left_group', { groupId, userId: user.id }))
+      out.push(emit('room', 'room_members_update', { groupId, onlineMembers: await onlineMembers(view) }))
+    }
+    return out
+  },
+  message: (m) => [emit('room', 'message_received', groupMessage(m))],
+  typing: (room, user, isTyping) => [isTyping
+    ? emit('others', 'user_typing', { groupId: room.id, userId: user.id, userName: user.displayName })
+    : emit('others', 'user_stopped_typing', { groupId: room.id, userId: user.id })],
+  closed: (room) => [emit('room', 'left_group_success', { groupId: room.id })]
+}
+
+async function usersOnline (view: RoomView) {
+  return (await view.online()).map(u => ({ userId: u.id, username: u.username }))
+}
+
+/** Seed 003. */
+const codeRooms: Presenter = {
+  async joined (view) {
+    return [emit('socket', 'joined_room', view.ref.id), emit('room', 'users_online', await usersOnline(view))]
+  },
+  async left (view, _user, last, confirm) {
+    const out = confirm ? [emit('socket', 'left_room', view.ref.id)] : []
+    // The list changes only when the user's last socket went; a leave is always answered.
+    if (last || confirm) out.push(emit('room', 'users_online', await usersOnline(view)))
+    return out
+  },
+  message: (m) => [emit('room', 'new_message', codeRoomMessage(m))],
+  typing: (_room, user, isTyping) => [emit('others', isTyping ? 'user_typing' : 'user_stop_typing', { username: user.username, userId: user.id })],
+  closed: () => []
+}
+
+/** Seed 004. */
+const channels: Presenter = {
+  async joined (view, user, first) {
+    const payload = { roomId: view.ref.id, userId: user.id, username: user.username }
+    // The room hears of the user's first socket; another tab of theirs gets it as its confirmation.
+    return [emit(first ? 'room' : 'socket', 'user:joined', payload)]
+  },
+  async left (view, user, last, confirm) {
+    const payload = { roomId: view.ref.id, userId: user.id, username: user.username }
+    const out: Emission[] = []
+    if (last) out.push(emit('room', 'user:left', payload))
+    if (confirm) out.push(emit('socket', 'user:left', payload))
+    return out
+  },
+  message: (m) => [emit('room', 'message', channelMessage(m))],
+  typing: (room, user, isTyping) => [emit('others', 'typing', { roomId: room.id, userId: user.id, username: user.username, isTyping })],
+  closed: (room) => [emit('room', 'room:deleted', { roomId: room.id })]
+}
+
+export const presenters: Record<RoomKind, Presenter> = { group: groups, code: codeRooms, channel: channels }

@@ -1,0 +1,255 @@
+import Type, { type Static, type TSchema } from 'typebox'
+import { ErrorResponse, Name } from './common.js'
+
+/**
+ * CONTRACT §6: chat on the default namespace `/`, three vocabularies over one core.
+ *
+ * Error codes (socket `error {code, message}` and the ack's `{ok: false, error}`; REST with the
+ * status in brackets):
+ * - `INVALID_REQUEST` (400) payload fails its schema, empty message, bad room code, unknown replyToId
+ * - `ROOM_NOT_FOUND` (404) no such group or channel (any id that is not one, UUID or not)
+ * - `NOT_A_MEMBER` (403) the group exists and the user is not in its member list (404 when REST
+ *   removes a user who is not a member)
+ * - `NOT_IN_ROOM` a send or typing event for a room this socket has not joined
+ * - `MESSAGE_TOO_LONG` content over CHAT_MAX_LENGTH characters (after trimming)
+ * - `RATE_LIMITED` (429) over CHAT_MESSAGES_PER_MINUTE messages in a minute, per user
+ * - `FORBIDDEN` (403) REST: the caller's role in the group does not allow the action
+ * - `USER_NOT_FOUND` (404) REST: adding a user that is not registered, without a `userName`
+ * - `SOCKET_NOT_FOUND` (404) service API: joining a socket id that is not connected anywhere
+ * - `INTERNAL_ERROR` anything unexpected (logged)
+ * Handshake: `connect_error` with `data.code` `UNAUTHORIZED` (no token) or `INVALID_TOKEN`.
+ */
+export const CHAT_ERROR_CODES = [
+  'INVALID_REQUEST', 'ROOM_NOT_FOUND', 'NOT_A_MEMBER', 'NOT_IN_ROOM', 'MESSAGE_TOO_LONG',
+  'RATE_LIMITED', 'FORBIDDEN', 'USER_NOT_FOUND', 'SOCKET_NOT_FOUND', 'INTERNAL_ERROR'
+] as const
+
+const Id = Type.String({ minLength: 1, maxLength: 100 })
+const Uuid = Type.String({ format: 'uuid' })
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
+/** Length is a setting (CHAT_MAX_LENGTH), checked by the core after trimming. */
+const Content = Type.String()
+const ClientMessageId = Type.String({ minLength: 1, maxLength: 128 })
+const IsoDate = Type.String({ format: 'date-time' })
+/** Seed 003 room codes: any text, trimmed and upper-cased by the server. */
+const RoomCode = Type.String({ maxLength: 200 })
+
+// ---- client → server ---------------------------------------------------------------------
+
+/** Seed 001: `join_group(groupId)`; `{groupId}` accepted too. */
+export const GroupRefPayload = Type.Union([Id, Type.Object({ groupId: Id })])
+export const GroupIdPayload = Type.Object({ groupId: Id })
+
+export const GroupSendPayload = Type.Object({
+  groupId: Id,
+  content: Content,
+  type: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+  replyToId: Type.Optional(Nullable(Uuid)),
+  clientMessageId: Type.Optional(ClientMessageId)
+})
+export const CodeSendPayload = Type.Object({
+  room: RoomCode,
+  content: Content,
+  messageType: Type.Optional(Type.String({ maxLength: 32 }))
+})
+/** `send_message`: with `groupId` a group message (seed 001), with `room` a code-room one (seed 003). */
+export const SendMessagePayload = Type.Union([GroupSendPayload, CodeSendPayload])
+
+export const CodeTypingPayload = Type.Object({ room: RoomCode })
+/** `typing_start` / `typing_stop`: `{groupId}` (seed 001) or `{room}` (seed 003). */
+export const TypingPayload = Type.Union([GroupIdPayload, CodeTypingPayload])
+
+/** Seed 003: `join_room(code)`; `{room}` accepted too. */
+export const CodeRefPayload = Type.Union([RoomCode, Type.Object({ room: RoomCode })])
+
+export const ChannelRefPayload = Type.Object({ roomId: Id })
+export const ChannelMessageType = Type.Union([Type.Literal('text'), Type.Literal('image'), Type.Literal('file'), Type.Literal('system')])
+export const ChannelMessagePayload = Type.Object({
+  roomId: Id,
+  content: Content,
+  type: Type.Optional(ChannelMessageType),
+  clientMessageId: Type.Optional(ClientMessageId)
+})
+export const ChannelTypingPayload = Type.Object({ roomId: Id, isTyping: Type.Boolean() })
+
+// ---- server → client ---------------------------------------------------------------------
+
+export const OnlineMember = Type.Object({ userId: Type.String(), userName: Type.String() })
+
+/** Seed 001 `message_received` (also each item of the group history). `user` repeats `sender`. */
+export const GroupMessage = Type.Object({
+  id: Type.String(),
+  groupId: Type.String(),
+  seq: Type.Integer(),
+  sender: Type.Object({ id: Nullable(Type.String()), name: Type.String() }),
+  user: Type.Object({ id: Nullable(Type.String()), name: Type.String() }),
+  content: Type.String(),
+  type: Type.String(),
+  replyToId: Nullable(Type.String()),
+  clientMessageId: Nullable(Type.String()),
+  createdAt: IsoDate
+})
+
+export const JoinedGroupSuccess = Type.Object({
+  groupId: Type.String(),
+  memberCount: Type.Integer(),
+  onlineCount: Type.Integer(),
+  onlineMembers: Type.Array(OnlineMember)
+})
+
+export const RoomInfo = Type.Object({
+  groupId: Type.String(),
+  onlineCount: Type.Integer(),
+  onlineUserIds: Type.Array(Type.String()),
+  socketCount: Type.Integer()
+})
+
+/** Seed 003 `new_message`. */
+export const CodeRoomMessage = Type.Object({
+  _id: Type.String(),
+  content: Type.String(),
+  sender: Type.Object({ _id: Type.String(), username: Type.String(), isOnline: Type.Boolean() }),
+  room: Type.String(),
+  messageType: Type.String(),
+  createdAt: IsoDate,
+  isEdited: Type.Boolean()
+})
+
+/** Seed 004 `message` (also each item of the channel history). */
+export const ChannelMessage = Type.Object({
+  id: Type.String(),
+  roomId: Type.String(),
+  seq: Type.Integer(),
+  userId: Nullable(Type.String()),
+  username: Type.String(),
+  content: Type.String(),
+  type: Type.String(),
+  timestamp: IsoDate
+})
+
+// ---- REST --------------------------------------------------------------------------------
+
+export const GroupParams = Type.Object({ id: Id })
+export const GroupMemberParams = Type.Object({ id: Id, userId: Id })
+
+export const CreateGroupBody = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 100 }),
+  description: Type.Optional(Type.String({ maxLength: 1000 })),
+  isPrivate: Type.Optional(Type.Boolean())
+}, { additionalProperties: false })
+
+const Role = Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('member')])
+
+export const AddMemberBody = Type.Object({
+  userId: Id,
+  /** Seed 001's client sends `MEMBER`; case does not matter. */
+  role: Type.Optional(Type.String({ pattern: '^([Mm][Ee][Mm][Bb][Ee][Rr]|[Aa][Dd][Mm][Ii][Nn])$' })),
+  /** For users of an embedding app that are not registered here. */
+  userName: Type.Optional(Name)
+}, { additionalProperties: false })
+
+export const Group = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  description: Nullable(Type.String()),
+  isPrivate: Type.Boolean(),
+  createdBy: Nullable(Type.String()),
+  createdAt: IsoDate,
+  memberCount: Type.Integer(),
+  /** The caller's role. */
+  role: Role,
+  lastSeq: Type.Integer()
+})
+
+export const Member = Type.Object({
+  userId: Type.String(),
+  userName: Type.String(),
+  role: Role,
+  joinedAt: IsoDate
+})
+
+export const HistoryQuery = Type.Object({
+  /** Cursor: only messages with a smaller `seq` (the previous page's `nextCursor`). */
+  before: Type.Optional(Type.Integer({ minimum: 1 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 }))
+}, { additionalProperties: false })
+
+export const GroupPresence = Type.Object({
+  groupId: Type.String(),
+  onlineCount: Type.Integer(),
+  onlineUserIds: Type.Array(Type.String()),
+  socketCount: Type.Integer(),
+  onlineMembers: Type.Array(OnlineMember)
+})
+
+export const CreateChannelBody = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 100 }),
+  namespace: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown()))
+}, { additionalProperties: false })
+
+export const ChannelListQuery = Type.Object({
+  namespace: Type.Optional(Type.String({ minLength: 1, maxLength: 64 }))
+}, { additionalProperties: false })
+
+export const Channel = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  namespace: Type.String(),
+  createdBy: Nullable(Type.String()),
+  metadata: Type.Record(Type.String(), Type.Unknown()),
+  createdAt: IsoDate,
+  lastActivityAt: IsoDate,
+  lastSeq: Type.Integer()
+})
+
+const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse }
+
+export const groupRouteSchemas = {
+  create: { body: CreateGroupBody, response: { 201: Type.Object({ group: Group }), ...errors } },
+  list: { response: { 200: Type.Object({ groups: Type.Array(Group) }), ...errors } },
+  get: { params: GroupParams, response: { 200: Type.Object({ group: Group, members: Type.Array(Member) }), ...errors } },
+  remove: { params: GroupParams, response: { 204: Type.Null(), ...errors } },
+  addMember: {
+    params: GroupParams,
+    body: AddMemberBody,
+    response: { 200: Type.Object({ member: Member }), 201: Type.Object({ member: Member }), ...errors }
+  },
+  removeMember: { params: GroupMemberParams, response: { 204: Type.Null(), ...errors } },
+  messages: {
+    params: GroupParams,
+    querystring: HistoryQuery,
+    response: { 200: Type.Object({ messages: Type.Array(GroupMessage), nextCursor: Nullable(Type.Integer()) }), ...errors }
+  },
+  presence: { params: GroupParams, response: { 200: GroupPresence, ...errors } }
+}
+
+export const channelRouteSchemas = {
+  create: { body: CreateChannelBody, response: { 201: Type.Object({ channel: Channel }), ...errors } },
+  list: { querystring: ChannelListQuery, response: { 200: Type.Object({ channels: Type.Array(Channel) }), ...errors } },
+  get: { params: GroupParams, response: { 200: Type.Object({ channel: Channel, onlineCount: Type.Integer() }), ...errors } },
+  messages: {
+    params: GroupParams,
+    querystring: HistoryQuery,
+    response: { 200: Type.Object({ messages: Type.Array(ChannelMessage), nextCursor: Nullable(Type.Integer()) }), ...errors }
+  }
+}
+
+/* eslint-disable @typescript-eslint/no-redeclare -- a schema and its static type share a name */
+export type GroupSendPayload = Static<typeof GroupSendPayload>
+export type CodeSendPayload = Static<typeof CodeSendPayload>
+export type SendMessagePayload = Static<typeof SendMessagePayload>
+export type TypingPayload = Static<typeof TypingPayload>
+export type ChannelMessagePayload = Static<typeof ChannelMessagePayload>
+export type ChannelMessageType = Static<typeof ChannelMessageType>
+export type GroupMessage = Static<typeof GroupMessage>
+export type CodeRoomMessage = Static<typeof CodeRoomMessage>
+export type ChannelMessage = Static<typeof ChannelMessage>
+export type OnlineMember = Static<typeof OnlineMember>
+export type JoinedGroupSuccess = Static<typeof JoinedGroupSuccess>
+export type RoomInfo = Static<typeof RoomInfo>
+export type Group = Static<typeof Group>
+export type Member = Static<typeof Member>
+export type Channel = Static<typeof Channel>
+export type GroupPresence = Static<typeof GroupPresence>
+/* eslint-enable @typescript-eslint/no-redeclare */
