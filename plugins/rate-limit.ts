@@ -22,7 +22,8 @@ export default fp(async (app) => {
     global: true,
     max: config.restRateLimitMax,
     timeWindow: 60_000,
-    ...(store.redis ? { redis: store.redis, nameSpace: `${store.prefix}rl:`, skipOnError: false } : {}),
+    // skipOnError: while Redis is down, REST (/health, /ready) keeps answering unlimited.
+    ...(store.redis ? { redis: store.redis, nameSpace: `${store.prefix}rl:`, skipOnError: true } : {}),
     errorResponseBuilder: (_request, context) => ({
       statusCode: context.statusCode,
       code: 'RATE_LIMITED',

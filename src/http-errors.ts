@@ -1,10 +1,17 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
 import { isAppError } from './errors.js'
 
-/** Postgres connection failures (and PGlite's) that mean "try later", not "you did wrong". */
-function isUnavailable (err: { code?: string }): boolean {
-  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '08000', '08003', '08006'].includes(err.code ?? '') ||
-    /Connection terminated|timeout exceeded when trying to connect/.test(String((err as Error).message))
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08000', '08001', '08003', '08006'])
+const UNAVAILABLE_TEXT = /Connection terminated|timeout exceeded when trying to connect|Connection is closed|Client has encountered a connection error/
+
+/** A backing service (PostgreSQL, Redis) that cannot be reached: "try later", not "you did wrong".
+ * drizzle wraps driver errors, so the whole `cause` chain is looked at. */
+export function isUnavailable (err: unknown): boolean {
+  for (let e = err as { code?: string, message?: string, cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (UNAVAILABLE_CODES.has(e.code ?? '') || UNAVAILABLE_TEXT.test(String(e.message))) return true
+    if (e instanceof AggregateError && e.errors.some(isUnavailable)) return true
+  }
+  return false
 }
 
 /** One error shape `{ code, message }` for every REST reply that is not a success. */

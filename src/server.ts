@@ -1,5 +1,6 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
+import { loadConfig } from './config.js'
 
 /** `npm start`: listen on PORT/HOST and close gracefully on SIGTERM/SIGINT. */
 const app = await buildApp()
@@ -10,7 +11,8 @@ closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   await app.close()
 })
 
-const { port, host, databaseUrl, redisUrl } = app.realtimeConfig
+// The app's own config lives inside the plugin's context; the same env gives the same values.
+const { port, host, databaseUrl, redisUrl } = loadConfig()
 try {
   const address = await app.listen({ port, host })
   const mode = databaseUrl || redisUrl
