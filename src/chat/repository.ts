@@ -30,30 +30,10 @@ export interface ChatMember {
   joinedAt: Date
 }
 
-export interface StoredMessage {
-  id: string
-  roomId: string
-  seq: number
-  senderId: string | null
-  senderName: string
-  content: string
-  type: string
-  replyToId: string | null
-  clientMessageId: string | null
-  metadata: Record<string, unknown> | null
-  createdAt: Date
-}
+/** A stored message row, as drizzle reads it. */
+export type StoredMessage = typeof messages.$inferSelect
 
-export interface NewMessage {
-  roomId: string
-  senderId: string | null
-  senderName: string
-  content: string
-  type: string
-  replyToId: string | null
-  clientMessageId: string | null
-  metadata: Record<string, unknown> | null
-}
+export type NewMessage = Omit<StoredMessage, 'id' | 'seq' | 'createdAt'>
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 /** Any id a client sends is looked up only when it can be one (a bad one is simply not found). */
@@ -61,7 +41,6 @@ export const isUuid = (id: string): boolean => UUID.test(id)
 
 const toRoom = (row: typeof chatRooms.$inferSelect): ChatRoom => ({ ...row, kind: row.kind as StoredKind })
 const toMember = (row: typeof chatMembers.$inferSelect): ChatMember => ({ ...row, role: row.role as MemberRole })
-const toMessage = (row: typeof messages.$inferSelect): StoredMessage => row
 
 /** What a send may do in a room, in one query: the room, the sender's role and the member count. */
 export interface RoomAccess { room: ChatRoom, role: MemberRole | null, memberCount: number }
@@ -173,7 +152,7 @@ export function createChatRepository (db: Db) {
     async messageByClientId (senderId: string, clientMessageId: string): Promise<StoredMessage | null> {
       const [row] = await db.select().from(messages)
         .where(and(eq(messages.senderId, senderId), eq(messages.clientMessageId, clientMessageId)))
-      return row ? toMessage(row) : null
+      return row ?? null
     },
 
     async messageInRoom (tx: Executor, roomId: string, id: string): Promise<boolean> {
@@ -198,7 +177,7 @@ export function createChatRepository (db: Db) {
         .onConflictDoNothing({ target: [messages.senderId, messages.clientMessageId], where: sql`client_message_id is not null` })
         .returning()
       if (rows.length === 0) return { missing: 'duplicate' }
-      return { message: toMessage(rows[0]) }
+      return { message: rows[0] }
     },
 
     /** Newest first: by `before` (a seq cursor) or by `offset` from the newest. */
@@ -209,7 +188,7 @@ export function createChatRepository (db: Db) {
         : eq(messages.roomId, roomId)
       const rows = await db.select().from(messages).where(where)
         .orderBy(desc(messages.seq)).limit(page.limit).offset(page.offset ?? 0)
-      return rows.map(toMessage)
+      return rows
     },
 
     async countMessages (roomId: string): Promise<number> {

@@ -1,5 +1,5 @@
 import type { ChatUser } from './profiles.js'
-import type { StoredKind } from './repository.js'
+import type { StoredKind, StoredMessage } from './repository.js'
 
 export type { ChatUser } from './profiles.js'
 export type { ChatRoom, ChatMember, MemberRole, StoredKind } from './repository.js'
@@ -30,18 +30,9 @@ export function parseScope (scope: string): RoomRef | null {
 export const userRoom = (userId: string): string => `user:${userId}`
 
 /** A message of any kind of room; code-room messages have no seq and are never stored. */
-export interface ChatMessage {
-  id: string
+export type ChatMessage = Omit<StoredMessage, 'roomId' | 'seq'> & {
   room: RoomRef
   seq: number | null
-  senderId: string | null
-  senderName: string
-  content: string
-  type: string
-  replyToId: string | null
-  clientMessageId: string | null
-  metadata: Record<string, unknown> | null
-  createdAt: Date
 }
 
 /** A user with at least one socket in a room. */
