@@ -59,6 +59,91 @@ if (skip) {
     t.same(await left, ['alice'], `bob reported gone after instance b was killed (TTL ${INSTANCE_TTL_MS} ms)`)
   })
 
+  const post = async (url: string, body: unknown, bearer?: string) => {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
+      body: JSON.stringify(body)
+    })
+    return { status: res.status, body: await res.json() as any }
+  }
+
+  t.test('two processes: public-room presence and the per-IP limit hold across; kill -9 frees its slots', async (t) => {
+    const env = await baseEnv({ REDIS_KEY_PREFIX: freshRedisPrefix() })
+    const [a, b] = await Promise.all([startInstance(t, env), startInstance(t, env)])
+    const owner = await post(`${a.url}/api/auth/register`, { username: `own${randomUUID().slice(0, 6)}`, password: 'correct horse battery' })
+    const room = await post(`${a.url}/api/public/rooms`, { name: 'study', capacity: 5 }, owner.body.token)
+    t.equal(room.status, 201)
+    const roomId = room.body.id as string
+    const ann = (await post(`${a.url}/api/public/users`, { userName: 'Ann' })).body
+    const ben = (await post(`${b.url}/api/public/users`, { userName: 'Ben' })).body
+    const open = (instance: Instance) => {
+      const socket = ioClient(`${instance.url}/public-room/${roomId}`, { transports: ['websocket'], forceNew: true, reconnection: false })
+      t.teardown(() => { socket.disconnect() })
+      return socket
+    }
+    const s1 = open(a)
+    await connected(s1)
+    s1.emit('join-room', { userId: ann.userId, userName: 'Ann' })
+    t.match(await once(s1, 'user-joined'), { userId: ann.userId, currentOccupancy: 1 })
+    const s2 = open(b)
+    await connected(s2)
+    const seenByAnn = once(s1, 'user-joined')
+    s2.emit('join-room', { userId: ben.userId, userName: 'Ben' })
+    t.match(await seenByAnn, { userId: ben.userId, userName: 'Ben', currentOccupancy: 2 }, 'a join on b reaches a')
+
+    const third = open(a)
+    t.match(await once(third, 'error'), { code: 'TOO_MANY_CONNECTIONS' }, 'the third connection of one IP, across two processes, is refused')
+
+    const benLeft = once(s1, 'user-left', 10_000)
+    b.child.kill('SIGKILL')
+    t.match(await benLeft, { userId: ben.userId, currentOccupancy: 1 }, 'the survivor reports the killed instance\'s user left')
+    const again = open(a)
+    await connected(again)
+    again.emit('join-room', { userId: ben.userId, userName: 'Ben' })
+    t.match(await once(again, 'user-joined'), { userId: ben.userId }, 'the dead instance\'s slot is free again')
+  })
+
+  t.test('two processes: sync playback crosses; after kill -9 the participant gets its room back on the survivor', async (t) => {
+    const env = await baseEnv({ REDIS_KEY_PREFIX: freshRedisPrefix(), SYNC_RECONNECT_GRACE_MS: '20000' })
+    const [a, b] = await Promise.all([startInstance(t, env), startInstance(t, env)])
+    const host = await post(`${a.url}/api/auth/register`, { username: `host${randomUUID().slice(0, 6)}`, password: 'correct horse battery' })
+    const created = await post(`${a.url}/api/sync/rooms`, { name: 'movie night' }, host.body.token)
+    t.equal(created.status, 201)
+    const code = created.body.code as string
+    const open = (instance: Instance, auth: Record<string, string> = {}) => {
+      const socket = ioClient(`${instance.url}/sync`, { transports: ['websocket'], forceNew: true, reconnection: false, auth })
+      t.teardown(() => { socket.disconnect() })
+      return socket
+    }
+    const guest = open(a)
+    await connected(guest)
+    guest.emit('room:join', { roomCode: code, guestName: 'Gus' })
+    await once(guest, 'room:state')
+    const hostSocket = open(b, { token: host.body.token })
+    await connected(hostSocket)
+    const joined = once(guest, 'room:participant:joined')
+    hostSocket.emit('room:join', { roomCode: code.toLowerCase() })
+    const state = await once(hostSocket, 'room:state')
+    const participantId = (await joined).participant.id
+    t.equal(state.participants.length, 2)
+
+    const played = once(guest, 'playback:state')
+    hostSocket.emit('playback:update', { action: 'seek', position: 42 })
+    t.match(await played, { position: 42, updatedBy: participantId }, 'playback from b reaches a')
+
+    let churn = 0
+    guest.on('room:participant:left', () => { churn++ })
+    b.child.kill('SIGKILL')
+    const back = open(a, { token: host.body.token })
+    await connected(back)
+    back.emit('room:join', { roomCode: code })
+    const restored = await once(back, 'room:state')
+    t.equal(restored.participantId ?? restored.participants.find((p: any) => p.isHost)?.id, participantId, 'same participant')
+    t.match(restored.playback, { position: 42 }, 'with the playback it had')
+    t.equal(churn, 0, 'the guest saw no left/joined churn')
+  })
+
   t.test('SIGTERM: the other instance reports the users left at once, exit code 0', async (t) => {
     // A long TTL: only the graceful removal can explain a prompt "left".
     const env = await baseEnv({ REDIS_KEY_PREFIX: freshRedisPrefix(), INSTANCE_TTL_MS: '60000' })
