@@ -9,6 +9,7 @@ import authPlugin from '../plugins/auth.js'
 import rateLimitPlugin from '../plugins/rate-limit.js'
 import presencePlugin from '../plugins/presence.js'
 import healthPingPlugin from '../plugins/health-ping.js'
+import tokenExpiryPlugin from '../plugins/token-expiry.js'
 import healthRoutes from '../routes/health.js'
 import authRoutes from '../routes/auth.js'
 import { loadConfig, parseCorsOrigin, parseTrustProxy } from './config.js'
@@ -26,6 +27,8 @@ export interface RealtimeOptions extends ConfigPluginOptions {
   /** Sweep intervals of the shared services (tests set them in ms). */
   presenceSweepMs?: number
   typingSweepMs?: number
+  /** How often sockets are checked for an expired JWT (ms). */
+  tokenSweepMs?: number
 }
 
 /** What roomwire lifts from its encapsulated context onto the app that registers it. */
@@ -37,7 +40,7 @@ const LIFTED = ['io', 'realtime', 'realtimeAuth', 'broadcastToPublicRoom', 'getC
  * surface (`io`, `realtime` and the seed-000 helpers) is decorated on the host.
  */
 async function realtimePlugin (host: FastifyInstance, opts: RealtimeOptions): Promise<void> {
-  const { prefix = '', database, socketIo, presenceSweepMs, typingSweepMs, ...configOptions } = opts
+  const { prefix = '', database, socketIo, presenceSweepMs, typingSweepMs, tokenSweepMs, ...configOptions } = opts
   let inner: FastifyInstance | undefined
   await host.register(async (app) => {
     inner = app
@@ -51,6 +54,7 @@ async function realtimePlugin (host: FastifyInstance, opts: RealtimeOptions): Pr
     await app.register(rateLimitPlugin)
     await app.register(presencePlugin, { presenceSweepMs, typingSweepMs })
     await app.register(healthPingPlugin)
+    await app.register(tokenExpiryPlugin, { sweepMs: tokenSweepMs })
     await app.register(healthRoutes)
     await app.register(authRoutes)
     // Namespaces and their REST routes (one line each, kept in this order):
@@ -61,6 +65,8 @@ async function realtimePlugin (host: FastifyInstance, opts: RealtimeOptions): Pr
     await app.register(import('../plugins/chat.js'))
     await app.register(import('../routes/groups.js'))
     await app.register(import('../routes/channels.js'))
+    await app.register(import('../plugins/service-api.js'))
+    await app.register(import('../routes/admin.js'))
   }, { prefix })
   for (const name of LIFTED) {
     if (inner?.hasDecorator(name)) host.decorate(name, (inner as unknown as Record<string, never>)[name])
@@ -83,6 +89,8 @@ export async function buildApp (options: BuildOptions = {}): Promise<FastifyInst
   const app: FastifyInstance = Fastify({
     logger: { level: config.logLevel },
     trustProxy: parseTrustProxy(config.trustProxy),
+    // PGlite (WASM) and the migrations can take well over Fastify's default 10 s on a busy machine.
+    pluginTimeout: 120_000,
     ...fastifyOptions
   } as FastifyServerOptions)
   app.decorate('roomwireStandalone', true)
