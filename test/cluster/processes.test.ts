@@ -170,6 +170,9 @@ if (skip) {
     t.equal((await fetch(`${a.url}/ready`)).status, 200)
     const early = chat(t, a, 'erin', 'Erin')
     await connected(early)
+    // A first answered event: the connection's own setup (which needs Redis) is done.
+    early.emit('join_room', 'WARM')
+    await once(early, 'joined_room')
     await redis.stop()
     const ready = await fetch(`${a.url}/ready`)
     t.equal(ready.status, 503)

@@ -1,0 +1,149 @@
+import Type, { type Static, type TSchema } from 'typebox'
+import { ErrorResponse } from './common.js'
+import { ChannelMessage } from './chat.js'
+
+/**
+ * CONTRACT §7: admin REST over the service API. Every route needs an admin JWT (role `admin`)
+ * or `x-api-key: ADMIN_API_KEY`.
+ *
+ * Error codes (status in brackets): `UNAUTHORIZED` (401) no credentials, `INVALID_TOKEN` (401),
+ * `FORBIDDEN` (403) a valid token without the admin role, `INVALID_REQUEST` (400) a body or
+ * query that fails its schema, a reserved event name (`connect`, `disconnect`, ...), content
+ * that is empty after trimming, `MESSAGE_TOO_LONG` (400), `ROOM_NOT_FOUND` (404),
+ * `RATE_LIMITED` (429), `INTERNAL_ERROR` (500).
+ */
+
+const Id = Type.String({ minLength: 1, maxLength: 100 })
+const IsoDate = Type.String({ format: 'date-time' })
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
+const Metadata = Type.Record(Type.String(), Type.Unknown())
+const EventName = Type.String({ minLength: 1, maxLength: 100 })
+const SocketIds = Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 1000 })
+
+export const RoomParams = Type.Object({ id: Id })
+export const UserParams = Type.Object({ id: Id })
+
+export const CreateRoomBody = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 100 }),
+  namespace: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  /** A user id; an admin JWT's own id when left out. */
+  createdBy: Type.Optional(Id),
+  metadata: Type.Optional(Metadata)
+}, { additionalProperties: false })
+
+export const ListRoomsQuery = Type.Object({
+  namespace: Type.Optional(Type.String({ minLength: 1, maxLength: 64 }))
+}, { additionalProperties: false })
+
+export const MessagesQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
+  /** How many of the newest messages to skip. */
+  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 }))
+}, { additionalProperties: false })
+
+export const AdminRoom = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  namespace: Type.String(),
+  createdBy: Nullable(Type.String()),
+  metadata: Metadata,
+  createdAt: IsoDate,
+  lastActivity: IsoDate,
+  /** Ids of the users in the room now. */
+  members: Type.Array(Type.String()),
+  memberCount: Type.Integer()
+})
+
+export const AdminRoomMember = Type.Object({
+  userId: Type.String(),
+  username: Type.String(),
+  displayName: Type.String(),
+  sockets: Type.Integer()
+})
+
+export const AdminMessage = Type.Object({
+  ...ChannelMessage.properties,
+  metadata: Nullable(Metadata)
+})
+
+export const AdminRoomStats = Type.Object({
+  roomId: Type.String(),
+  name: Type.String(),
+  memberCount: Type.Integer(),
+  socketCount: Type.Integer(),
+  messageCount: Type.Integer(),
+  createdAt: IsoDate,
+  lastActivity: IsoDate
+})
+
+export const AdminStats = Type.Object({
+  totalConnections: Type.Integer(),
+  activeConnections: Type.Integer(),
+  onlineUsers: Type.Integer(),
+  totalRooms: Type.Integer(),
+  totalMessages: Type.Integer()
+})
+
+/** `target` says who gets `event` with `data`: a room's sockets, some users' sockets, or everyone on `/`. */
+export const BroadcastBody = Type.Union([
+  Type.Object({
+    target: Type.Literal('room'),
+    roomId: Id,
+    event: EventName,
+    data: Type.Unknown(),
+    except: Type.Optional(SocketIds)
+  }, { additionalProperties: false }),
+  Type.Object({
+    target: Type.Literal('users'),
+    userIds: Type.Array(Id, { minItems: 1, maxItems: 1000 }),
+    event: EventName,
+    data: Type.Unknown()
+  }, { additionalProperties: false }),
+  Type.Object({
+    target: Type.Literal('all'),
+    event: EventName,
+    data: Type.Unknown(),
+    except: Type.Optional(SocketIds)
+  }, { additionalProperties: false })
+])
+
+export const DisconnectBody = Type.Union([
+  Type.Object({ reason: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }, { additionalProperties: false }),
+  Type.Null()
+])
+
+const Ok = Type.Object({ ok: Type.Literal(true) })
+const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse }
+
+export const adminRouteSchemas = {
+  createRoom: { body: CreateRoomBody, response: { 201: Type.Object({ room: AdminRoom }), ...errors } },
+  listRooms: { querystring: ListRoomsQuery, response: { 200: Type.Object({ rooms: Type.Array(AdminRoom) }), ...errors } },
+  getRoom: {
+    params: RoomParams,
+    response: { 200: Type.Object({ room: AdminRoom, members: Type.Array(AdminRoomMember) }), ...errors }
+  },
+  deleteRoom: { params: RoomParams, response: { 204: Type.Null(), ...errors } },
+  messages: {
+    params: RoomParams,
+    querystring: MessagesQuery,
+    response: { 200: Type.Object({ messages: Type.Array(AdminMessage) }), ...errors }
+  },
+  roomStats: { params: RoomParams, response: { 200: AdminRoomStats, ...errors } },
+  broadcast: { body: BroadcastBody, response: { 200: Ok, ...errors } },
+  stats: { response: { 200: AdminStats, ...errors } },
+  disconnectUser: {
+    params: UserParams,
+    body: DisconnectBody,
+    response: { 200: Type.Object({ ok: Type.Literal(true), disconnected: Type.Integer() }), ...errors }
+  }
+}
+
+/* eslint-disable @typescript-eslint/no-redeclare -- a schema and its static type share a name */
+export type CreateRoomBody = Static<typeof CreateRoomBody>
+export type BroadcastBody = Static<typeof BroadcastBody>
+export type AdminRoom = Static<typeof AdminRoom>
+export type AdminRoomMember = Static<typeof AdminRoomMember>
+export type AdminMessage = Static<typeof AdminMessage>
+export type AdminRoomStats = Static<typeof AdminRoomStats>
+export type AdminStats = Static<typeof AdminStats>
+/* eslint-enable @typescript-eslint/no-redeclare */

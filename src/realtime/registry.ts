@@ -1,0 +1,192 @@
+import type { Store } from '../store/types.js'
+import type { InstanceRegistry } from '../services/instances.js'
+import type { ChatUser } from '../chat/types.js'
+
+/** Store keys of the service API (logical; the store adds REDIS_KEY_PREFIX). */
+export const realtimeKeys = {
+  /** hash socketId → JSON {userId, username, displayName, instanceId, connectedAt} */
+  sockets: 'realtime:sockets',
+  /** hash socketId → last client event (ms) */
+  activity: 'realtime:activity',
+  /** counter of connections accepted, cluster-wide */
+  connections: 'realtime:connections',
+  /** hash roomId → last join or leave (ms) */
+  roomActivity: 'realtime:room-activity',
+  /** why the server disconnected a socket, read by the instance that sees it go */
+  kick: (socketId: string) => `realtime:kick:${socketId}`
+}
+
+const KICK_TTL_MS = 60_000
+
+interface SocketEntry {
+  userId: string
+  username: string
+  displayName: string
+  instanceId: string
+  connectedAt: number
+}
+
+export interface LiveSocket extends SocketEntry {
+  socketId: string
+  lastActivity: number
+}
+
+function parseEntry (raw: string | null): SocketEntry | null {
+  if (raw === null) return null
+  try {
+    const entry = JSON.parse(raw) as Partial<SocketEntry>
+    if (typeof entry.userId !== 'string' || typeof entry.instanceId !== 'string') return null
+    return {
+      userId: entry.userId,
+      username: typeof entry.username === 'string' ? entry.username : entry.userId,
+      displayName: typeof entry.displayName === 'string' ? entry.displayName : entry.userId,
+      instanceId: entry.instanceId,
+      connectedAt: Number(entry.connectedAt) || 0
+    }
+  } catch {
+    return null
+  }
+}
+
+export interface ConnectionRegistryOptions {
+  store: Store
+  instanceId: string
+  instances: Pick<InstanceRegistry, 'isAlive'>
+  now: () => number
+  /** Activity is written at most this often per socket (it is compared in minutes). */
+  activityResolutionMs: number
+  /**
+   * Whether a socket is connected to this instance now: an own entry whose socket is gone
+   * (its disconnect cleanup failed, say during a store outage) stops counting and is dropped.
+   */
+  isLocal?: (socketId: string) => boolean
+}
+
+/**
+ * The sockets of `/` across the cluster, with when they connected and were last active. Presence
+ * knows every namespace's sockets; this knows which are chat connections and their names. An
+ * entry counts while its instance is alive: a crashed instance's entries stop counting at once
+ * and are deleted by whoever reads them next (or when presence sweeps that instance).
+ */
+export function createConnectionRegistry (options: ConnectionRegistryOptions) {
+  const { store, instanceId, instances, now, activityResolutionMs } = options
+  const isLocal = options.isLocal ?? (() => true)
+  const lastWrite = new Map<string, number>()
+
+  /** Whether an entry's socket is connected: on this instance, asked of it; elsewhere, its instance is alive (asked once per call). */
+  function liveness () {
+    const known = new Map<string, Promise<boolean>>()
+    return async (entry: SocketEntry, socketId: string) => {
+      if (entry.instanceId === instanceId) return isLocal(socketId)
+      let alive = known.get(entry.instanceId)
+      if (!alive) known.set(entry.instanceId, (alive = instances.isAlive(entry.instanceId)))
+      return await alive
+    }
+  }
+
+  async function forget (socketIds: string[]): Promise<void> {
+    if (socketIds.length === 0) return
+    await Promise.all([store.hDel(realtimeKeys.sockets, ...socketIds), store.hDel(realtimeKeys.activity, ...socketIds)])
+  }
+
+  return {
+    /**
+     * A socket of `user` connected here. The writes are issued before this returns, so a
+     * `remove` issued later (on the same store connection) always runs after them.
+     */
+    add (socketId: string, user: ChatUser): { entry: LiveSocket, written: Promise<unknown> } {
+      const at = now()
+      lastWrite.set(socketId, at)
+      const entry: SocketEntry = { userId: user.id, username: user.username, displayName: user.displayName, instanceId, connectedAt: at }
+      const writes = Promise.all([
+        store.hSet(realtimeKeys.sockets, { [socketId]: JSON.stringify(entry) }),
+        store.hSet(realtimeKeys.activity, { [socketId]: String(at) }),
+        store.incrBy(realtimeKeys.connections, 1)
+      ])
+      return { entry: { ...entry, socketId, lastActivity: at }, written: writes }
+    },
+
+    /** A client event: records activity unless it was recorded less than the resolution ago. */
+    touch (socketId: string): Promise<void> | undefined {
+      const at = now()
+      const last = lastWrite.get(socketId)
+      if (last !== undefined && at - last < activityResolutionMs) return undefined
+      lastWrite.set(socketId, at)
+      return store.hSet(realtimeKeys.activity, { [socketId]: String(at) })
+    },
+
+    /** The socket went: its entry (read before it is deleted), or null when there was none. */
+    async remove (socketId: string): Promise<LiveSocket | null> {
+      lastWrite.delete(socketId)
+      // Reads and deletes issued together (they run in this order): a socket recovered with the
+      // same id, registered right after, is never deleted by this.
+      const [raw, activity] = await Promise.all([
+        store.hGet(realtimeKeys.sockets, socketId), store.hGet(realtimeKeys.activity, socketId), forget([socketId])
+      ])
+      const entry = parseEntry(raw)
+      return entry ? { ...entry, socketId, lastActivity: Number(activity) || entry.connectedAt } : null
+    },
+
+    async get (socketId: string): Promise<LiveSocket | null> {
+      const [raw, activity] = await Promise.all([store.hGet(realtimeKeys.sockets, socketId), store.hGet(realtimeKeys.activity, socketId)])
+      const entry = parseEntry(raw)
+      if (!entry || !(await liveness()(entry, socketId))) return null
+      return { ...entry, socketId, lastActivity: Number(activity) || entry.connectedAt }
+    },
+
+    /** Live sockets among these ids (a user's sockets from presence, which spans every namespace). */
+    async pick (socketIds: string[]): Promise<LiveSocket[]> {
+      const alive = liveness()
+      const found = await Promise.all(socketIds.map(async (socketId) => {
+        const [raw, activity] = await Promise.all([store.hGet(realtimeKeys.sockets, socketId), store.hGet(realtimeKeys.activity, socketId)])
+        const entry = parseEntry(raw)
+        if (!entry || !(await alive(entry, socketId))) return null
+        return { ...entry, socketId, lastActivity: Number(activity) || entry.connectedAt }
+      }))
+      return found.filter((s) => s !== null)
+    },
+
+    /** Every live socket; entries of dead instances (and damaged ones) are deleted on the way. */
+    async all (): Promise<LiveSocket[]> {
+      const [raw, activity] = await Promise.all([store.hGetAll(realtimeKeys.sockets), store.hGetAll(realtimeKeys.activity)])
+      const alive = liveness()
+      const live: LiveSocket[] = []
+      const dead: string[] = []
+      for (const [socketId, value] of Object.entries(raw)) {
+        const entry = parseEntry(value)
+        if (entry && await alive(entry, socketId)) {
+          live.push({ ...entry, socketId, lastActivity: Number(activity[socketId]) || entry.connectedAt })
+        } else {
+          dead.push(socketId)
+        }
+      }
+      // Activity recorded for a socket that had already gone (an event racing its disconnect).
+      for (const socketId of Object.keys(activity)) if (!(socketId in raw)) dead.push(socketId)
+      await forget(dead)
+      return live
+    },
+
+    /** Drops what a dead instance left (presence swept it). */
+    async purgeInstance (deadInstanceId: string): Promise<void> {
+      const raw = await store.hGetAll(realtimeKeys.sockets)
+      await forget(Object.entries(raw).filter(([, v]) => parseEntry(v)?.instanceId === deadInstanceId).map(([id]) => id))
+    },
+
+    async totalConnections (): Promise<number> {
+      return Number(await store.get(realtimeKeys.connections)) || 0
+    },
+
+    /** Why these sockets are being disconnected, for the `disconnect` event wherever they are. */
+    async markKicked (socketIds: string[], reason: string): Promise<void> {
+      await Promise.all(socketIds.map((id) => store.set(realtimeKeys.kick(id), reason, { ttlMs: KICK_TTL_MS })))
+    },
+
+    async takeKick (socketId: string): Promise<string | null> {
+      const reason = await store.get(realtimeKeys.kick(socketId))
+      if (reason !== null) await store.del(realtimeKeys.kick(socketId))
+      return reason
+    }
+  }
+}
+
+export type ConnectionRegistry = ReturnType<typeof createConnectionRegistry>
