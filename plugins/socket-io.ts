@@ -39,9 +39,16 @@ export default fp<SocketIoPluginOptions>(async (app, opts) => {
       sessionKeyPrefix: `${prefix}sio:session:`
     })
   }
+  const origins = parseCorsOrigin(config.corsOrigin)
   const io = new Server(app.server, {
     path: opts.path ?? '/socket.io',
-    cors: { origin: parseCorsOrigin(config.corsOrigin), credentials: config.corsOrigin !== '*' },
+    // `cors` only sets response headers, which a WebSocket handshake ignores: refuse a foreign
+    // Origin here for every transport. No Origin header (a non-browser client) is allowed.
+    allowRequest: (req, callback) => {
+      const origin = req.headers.origin
+      callback(null, origins === true || origin === undefined || origins.includes(origin))
+    },
+    cors: { origin: origins, credentials: config.corsOrigin !== '*' },
     pingInterval: config.wsPingInterval,
     pingTimeout: config.wsPingTimeout,
     maxHttpBufferSize: config.wsMaxPayload,
