@@ -29,8 +29,10 @@ export default fp<SocketIoPluginOptions>(async (app, opts) => {
   let adapter: ServerOptions['adapter'] | undefined
   if (config.redisUrl) {
     const prefix = config.redisKeyPrefix
-    // A client of its own: the adapter blocks on XREAD and must queue while reconnecting.
-    adapterClient = new Redis(config.redisUrl, { lazyConnect: true })
+    // A client of its own: the adapter blocks on XREAD. While Redis is down its commands wait
+    // for a reconnect, but are rejected after two attempts instead of queueing without bound
+    // (a socket event that broadcasts must answer, not hang).
+    adapterClient = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 })
     adapterClient.on('error', (err) => { app.log.debug({ err }, 'socket.io adapter redis error') })
     await adapterClient.connect()
     adapter = createAdapter(adapterClient, {

@@ -178,7 +178,7 @@ if (skip) {
     t.equal(ready.status, 503)
     t.match(await ready.json(), { message: /redis/ })
     t.equal((await fetch(`${a.url}/health`)).status, 200, 'the process stays up')
-    const reply = await early.timeout(5_000).emitWithAck('join_room', 'DOWN')
+    const reply = await early.timeout(10_000).emitWithAck('join_room', 'DOWN')
     t.match(reply, { ok: false, error: { code: String } }, 'a socket event that needs Redis answers an error promptly')
 
     await redis.start()
