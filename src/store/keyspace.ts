@@ -56,6 +56,16 @@ export function createKeyspace (now: () => number): Keyspace {
     if (value !== undefined && value.size === 0) entries.delete(key)
   }
 
+  /** SREM, HDEL and ZREM alike: delete what is there, count it, drop the key once empty. */
+  function removeFrom (key: string, kind: 'set' | 'hash' | 'zset', items: string[]): number {
+    const container = read(key, kind)
+    if (container === undefined) return 0
+    let removed = 0
+    for (const item of items) if (container.delete(item)) removed++
+    dropIfEmpty(key, container)
+    return removed
+  }
+
   const ops: Keyspace = {
     get (key) {
       return read(key, 'string') ?? null
@@ -104,12 +114,7 @@ export function createKeyspace (now: () => number): Keyspace {
       return added
     },
     sRem (key, ...members) {
-      const set = read(key, 'set')
-      if (set === undefined) return 0
-      let removed = 0
-      for (const member of members) if (set.delete(member)) removed++
-      dropIfEmpty(key, set)
-      return removed
+      return removeFrom(key, 'set', members)
     },
     sMembers (key) {
       return [...(read(key, 'set') ?? [])]
@@ -134,12 +139,7 @@ export function createKeyspace (now: () => number): Keyspace {
       return Object.fromEntries(read(key, 'hash') ?? [])
     },
     hDel (key, ...fields) {
-      const hash = read(key, 'hash')
-      if (hash === undefined) return 0
-      let removed = 0
-      for (const field of fields) if (hash.delete(field)) removed++
-      dropIfEmpty(key, hash)
-      return removed
+      return removeFrom(key, 'hash', fields)
     },
 
     zAdd (key, score, member) {
@@ -147,12 +147,7 @@ export function createKeyspace (now: () => number): Keyspace {
       container(key, 'zset').set(member, score)
     },
     zRem (key, ...members) {
-      const zset = read(key, 'zset')
-      if (zset === undefined) return 0
-      let removed = 0
-      for (const member of members) if (zset.delete(member)) removed++
-      dropIfEmpty(key, zset)
-      return removed
+      return removeFrom(key, 'zset', members)
     },
     zScore (key, member) {
       return read(key, 'zset')?.get(member) ?? null
