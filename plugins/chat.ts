@@ -3,6 +3,7 @@ import type { Server } from 'socket.io'
 import type { Identity } from '../src/auth/identity.js'
 import { createChat, type Chat } from '../src/chat/core.js'
 import { createChatSocketEvents } from '../src/chat/events.js'
+import { registerEventTable } from '../src/socket/events.js'
 import type { ChatUser } from '../src/chat/types.js'
 
 declare module 'fastify' {
@@ -38,6 +39,7 @@ export default fp(async (app) => {
     sendLimiter: app.limiters.create('chat:messages', config.chatMessagesPerMinute, 60_000),
     onUnexpected: (err, event) => { app.log.error({ err, event }, 'chat event failed') }
   })
+  registerEventTable(app.io, events.table)
 
   nsp.use(app.realtimeAuth.socketMiddleware({ required: true }))
   nsp.on('connection', (socket) => {

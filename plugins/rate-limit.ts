@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import fastifyRateLimit from '@fastify/rate-limit'
 import { createLimiter, type Limiter } from '../src/services/limiter.js'
-import { hashIp } from '../src/net.js'
+import { createIpHasher } from '../src/net.js'
 
 export interface Limiters {
   /** A named limit shared by every instance through the store (Redis or memory). */
@@ -19,12 +19,13 @@ declare module 'fastify' {
 export default fp(async (app) => {
   const { store } = app
   const config = app.realtimeConfig
+  const hashIp = createIpHasher(config.ipHashSecret)
   await app.register(fastifyRateLimit, {
     global: true,
     max: config.restRateLimitMax,
     timeWindow: 60_000,
     // Keyed by the HMAC of the client IP: IPs are never stored raw, Redis keys included.
-    keyGenerator: (request) => hashIp(config.ipHashSecret, request.ip),
+    keyGenerator: (request) => hashIp(request.ip),
     // skipOnError: while Redis is down, REST (/health, /ready) keeps answering unlimited.
     ...(store.redis ? { redis: store.redis, nameSpace: `${store.prefix}rl:`, skipOnError: true } : {}),
     errorResponseBuilder: (_request, context) => ({

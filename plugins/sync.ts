@@ -4,7 +4,7 @@ import type { Socket } from 'socket.io'
 import { parseTrustProxy } from '../src/config.js'
 import { AppError } from '../src/errors.js'
 import { clientAddress, hashIp, trustFunction } from '../src/net.js'
-import { createEventTable, on } from '../src/socket/events.js'
+import { createEventTable, on, registerEventTable } from '../src/socket/events.js'
 import {
   JoinRoomPayloadSchema, LeaveRoomPayloadSchema, PlaybackUpdatePayloadSchema, SyncTimePayloadSchema,
   type JoinRoomPayload, type PlaybackUpdatePayload
@@ -148,9 +148,11 @@ export default fp<SyncPluginOptions>(async (app, opts) => {
     'playback:update': on(PlaybackUpdatePayloadSchema, (payload, socket) => serial(socket, () => updatePlayback(socket, payload))),
     'sync:time': on(SyncTimePayloadSchema, (payload) => ({ clientTime: payload.clientTime, serverTime: Date.now() }))
   }, {
+    namespace: SYNC_NAMESPACE,
     errorEvent: 'room:error',
     onUnexpected: (err, event) => { app.log.error({ err, event }, 'sync event failed') }
   })
+  registerEventTable(app.io, table)
 
   nsp.use(app.realtimeAuth.socketMiddleware({ required: false }))
   nsp.on('connection', (socket) => {

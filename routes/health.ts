@@ -1,25 +1,22 @@
 import type { FastifyPluginAsync } from 'fastify'
-
-async function probe (check: () => Promise<void>, timeoutMs: number): Promise<string | null> {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    await Promise.race([
-      check(),
-      new Promise((_resolve, reject) => { timer = setTimeout(() => reject(new Error('timed out')), timeoutMs) })
-    ])
-    return null
-  } catch (err) {
-    return (err as Error).message || 'unreachable'
-  } finally {
-    clearTimeout(timer)
-  }
-}
+import { probe } from '../src/services/timer.js'
 
 /** `/health`: the process is up. `/ready`: SQL and the store answer (503 naming what does not). */
 const health: FastifyPluginAsync = async (app) => {
-  app.get('/health', async () => ({ status: 'ok', uptime: process.uptime() }))
+  // Not rate-limited: a liveness probe does no work, and a balancer probing from one address
+  // must not see the app as down. (`/ready` pings SQL and the store, so it keeps the limit.)
+  app.get('/health', {
+    config: { rateLimit: false },
+    schema: {
+      tags: ['health'],
+      summary: 'Liveness: the process is up',
+      response: { 200: { type: 'object', properties: { status: { type: 'string' }, uptime: { type: 'number' } }, required: ['status', 'uptime'] } }
+    }
+  }, async () => ({ status: 'ok', uptime: process.uptime() }))
 
-  app.get('/ready', async (_request, reply) => {
+  app.get('/ready', {
+    schema: { tags: ['health'], summary: 'Readiness: SQL and the store answer (503 naming what does not)' }
+  }, async (_request, reply) => {
     const [database, store] = await Promise.all([
       probe(() => app.sql.ping(), 2_000),
       probe(() => app.store.ping(), 2_000)

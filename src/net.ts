@@ -30,3 +30,21 @@ function normalize (addr: string): string {
 export function hashIp (secret: string, ip: string): string {
   return createHmac('sha256', secret).update(ip).digest('hex')
 }
+
+/**
+ * `hashIp` with the secret bound and the last `max` distinct IPs remembered: one HMAC per client
+ * rather than per request (the REST rate limit keys every request by it). The map is dropped
+ * whole when full, so it never holds more than `max` entries.
+ */
+export function createIpHasher (secret: string, max = 10_000): (ip: string) => string {
+  const known = new Map<string, string>()
+  return (ip) => {
+    let hash = known.get(ip)
+    if (hash === undefined) {
+      if (known.size >= max) known.clear()
+      hash = hashIp(secret, ip)
+      known.set(ip, hash)
+    }
+    return hash
+  }
+}

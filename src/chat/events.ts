@@ -32,8 +32,6 @@ interface SocketState {
  */
 export function createChatSocketEvents (chat: Chat, options: ChatSocketEventsOptions) {
   const sockets = new WeakMap<Socket, SocketState>()
-  // get_room_info answers by ack, or by a `room_info` event when it has none.
-  const withAck = new WeakSet<object>()
 
   function state (socket: Socket): SocketState {
     const found = sockets.get(socket)
@@ -49,11 +47,11 @@ export function createChatSocketEvents (chat: Chat, options: ChatSocketEventsOpt
   }
 
   /** A handler of (payload, socket, user), run in the socket's queue once it is connected. */
-  function handle<P> (fn: (payload: P, socket: Socket, user: ChatUser) => Promise<unknown>) {
-    return (payload: P, socket: Socket) => serial(socket, async () => {
+  function handle<P> (fn: (payload: P, socket: Socket, user: ChatUser, withAck: boolean) => Promise<unknown>) {
+    return (payload: P, socket: Socket, withAck: boolean) => serial(socket, async () => {
       const { ready, user } = state(socket)
       await ready
-      return await fn(payload, socket, user)
+      return await fn(payload, socket, user, withAck)
     })
   }
 
@@ -66,7 +64,8 @@ export function createChatSocketEvents (chat: Chat, options: ChatSocketEventsOpt
     // seed 001
     join_group: on(GroupRefPayload, handle(groups.join)),
     leave_group: on(GroupRefPayload, handle(groups.leave)),
-    get_room_info: on(GroupIdPayload, handle((p, socket, user) => groups.info(p, socket, user, withAck.has(p)))),
+    // answers by ack, or by a `room_info` event when the client passed none
+    get_room_info: on(GroupIdPayload, handle(groups.info)),
     // seeds 001 and 003
     send_message: on(SendMessagePayload, handle((p, socket, user) =>
       'groupId' in p ? groups.send(p, socket, user) : codes.send(p, socket, user)), { limit }),
@@ -82,21 +81,16 @@ export function createChatSocketEvents (chat: Chat, options: ChatSocketEventsOpt
     'room:leave': on(ChannelRefPayload, handle(channels.leave)),
     message: on(ChannelMessagePayload, handle(channels.message), { limit }),
     typing: on(ChannelTypingPayload, handle(channels.typing))
-  }, { errorEvent: 'error', onUnexpected: options.onUnexpected })
+  }, { namespace: '/', errorEvent: 'error', onUnexpected: options.onUnexpected })
 
   return {
     names: table.names,
+    /** The event table itself (its names and schemas), for `registerEventTable`. */
+    table,
 
     /** Binds every event of `/` to the socket; handlers wait for `ready` (the core's connect). */
     bind (socket: Socket, user: ChatUser, ready: Promise<unknown>): void {
       sockets.set(socket, { user, ready, queue: ready.catch(() => {}) })
-      socket.use(([event, ...args], next) => {
-        const payload = args[0]
-        if (event === 'get_room_info' && typeof args[args.length - 1] === 'function' && typeof payload === 'object' && payload !== null) {
-          withAck.add(payload)
-        }
-        next()
-      })
       table.bind(socket)
     },
 

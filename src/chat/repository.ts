@@ -33,6 +33,22 @@ export interface ChatMember {
 /** A stored message row, as drizzle reads it. */
 export type StoredMessage = typeof messages.$inferSelect
 
+/** The row `insertMessage` reads back (column names as SQL has them). */
+interface InsertedRow extends Record<string, unknown> {
+  found: number
+  id: string | null
+  room_id: string
+  seq: string | number
+  sender_id: string | null
+  sender_name: string
+  content: string
+  type: string
+  reply_to_id: string | null
+  client_message_id: string | null
+  metadata: Record<string, unknown> | string | null
+  created_at: Date | string
+}
+
 export type NewMessage = Omit<StoredMessage, 'id' | 'seq' | 'createdAt'>
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -166,18 +182,47 @@ export function createChatRepository (db: Db) {
      * the room row until commit, so seqs are gapless and in commit order. Null when the room is
      * gone, or when the sender's clientMessageId is already stored (nothing is written then).
      */
-    async insertMessage (tx: Tx, kind: StoredKind, input: NewMessage): Promise<{ message: StoredMessage } | { missing: 'room' | 'duplicate' }> {
-      const [seqRow] = await tx.update(chatRooms)
-        .set({ lastSeq: sql`${chatRooms.lastSeq} + 1`, lastActivityAt: sql`now()` })
-        .where(and(eq(chatRooms.id, input.roomId), eq(chatRooms.kind, kind)))
-        .returning({ seq: chatRooms.lastSeq })
-      if (!seqRow) return { missing: 'room' }
-      const rows = await tx.insert(messages)
-        .values({ ...input, seq: seqRow.seq })
-        .onConflictDoNothing({ target: [messages.senderId, messages.clientMessageId], where: sql`client_message_id is not null` })
-        .returning()
-      if (rows.length === 0) return { missing: 'duplicate' }
-      return { message: rows[0] }
+    /**
+     * Takes the room's next seq and stores the message in ONE statement (a data-modifying CTE):
+     * atomic on its own, so the caller needs no BEGIN/COMMIT round trips around it. It always
+     * answers one row: `found` 0 when the room is not there, no message when the client id was a
+     * duplicate (the seq is then used up, as a rolled-back sequence value would be).
+     */
+    async insertMessage (tx: Executor, kind: StoredKind, input: NewMessage): Promise<{ message: StoredMessage } | { missing: 'room' | 'duplicate' }> {
+      const result = await tx.execute<InsertedRow>(sql`
+        with s as (
+          update ${chatRooms} set last_seq = last_seq + 1, last_activity_at = now()
+          where id = ${input.roomId} and kind = ${kind}
+          returning last_seq
+        ), i as (
+          insert into ${messages} (room_id, seq, sender_id, sender_name, content, type, reply_to_id, client_message_id, metadata)
+          select ${input.roomId}, s.last_seq, ${input.senderId}, ${input.senderName}, ${input.content}, ${input.type},
+            ${input.replyToId}, ${input.clientMessageId}, ${input.metadata === null ? null : JSON.stringify(input.metadata)}::jsonb
+          from s
+          on conflict (sender_id, client_message_id) where client_message_id is not null do nothing
+          returning *
+        )
+        select (select count(*) from s)::int as found, i.id, i.room_id, i.seq, i.sender_id, i.sender_name,
+          i.content, i.type, i.reply_to_id, i.client_message_id, i.metadata, i.created_at
+        from (select 1) as one left join i on true`)
+      const row = result.rows[0]
+      if (!row || Number(row.found) === 0) return { missing: 'room' }
+      if (row.id === null) return { missing: 'duplicate' }
+      return {
+        message: {
+          id: row.id,
+          roomId: row.room_id,
+          seq: Number(row.seq),
+          senderId: row.sender_id,
+          senderName: row.sender_name,
+          content: row.content,
+          type: row.type,
+          replyToId: row.reply_to_id,
+          clientMessageId: row.client_message_id,
+          metadata: typeof row.metadata === 'string' ? JSON.parse(row.metadata) : row.metadata,
+          createdAt: row.created_at instanceof Date ? row.created_at : new Date(row.created_at)
+        }
+      }
     },
 
     /** Newest first: by `before` (a seq cursor) or by `offset` from the newest. */

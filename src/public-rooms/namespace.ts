@@ -1,6 +1,6 @@
 import type { Namespace, Server, Socket } from 'socket.io'
 import { AppError } from '../errors.js'
-import { createEventTable, on } from '../socket/events.js'
+import { createEventTable, on, registerEventTable } from '../socket/events.js'
 import type { Presence, ScopeLeft } from '../services/presence.js'
 import type { ConnectionSlots } from '../services/slots.js'
 import {
@@ -196,10 +196,12 @@ export function createPublicRoomsNamespace (options: PublicRoomsNamespaceOptions
     // Activity is recorded by the health ping for any event; a pong needs nothing more.
     pong: on(PongPayload, () => undefined)
   }, {
+    namespace: '/public-room/{roomId}',
     errorEvent: 'error',
     fallbackCode: (event) => event === 'join-room' ? Code.JOIN_ERROR : event === 'leave-room' ? Code.LEAVE_ERROR : Code.CONNECTION_ERROR,
     onUnexpected: (err, event, socket) => { log.warn({ err, event, namespace: socket.nsp.name }, 'public room event failed') }
   })
+  registerEventTable(io, table)
 
   parent.on('connection', (socket: Socket) => {
     const session: Session = {

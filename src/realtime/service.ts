@@ -171,12 +171,12 @@ export function createRealtimeService (options: RealtimeServiceOptions) {
   ]
 
   // Activity: any client event on `/` (throttled); after shutdown, no new connections.
-  const onConnection = (socket: Socket) => {
-    socket.onAny(() => {
-      const written = registry.touch(socket.id)
-      if (written) run(written)
-    })
+  // One listener shared by every socket (`this` is the socket): no closure per connection.
+  function touched (this: Socket): void {
+    const written = registry.touch(this.id)
+    if (written) run(written)
   }
+  const onConnection = (socket: Socket) => { socket.onAny(touched) }
   nsp.on('connection', onConnection)
   nsp.use((_socket, next) => {
     if (accepting) return next()

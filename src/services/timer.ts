@@ -59,3 +59,23 @@ export function subscribe<T> (listeners: Set<(value: T) => void>, listener: (val
   listeners.add(listener)
   return () => { listeners.delete(listener) }
 }
+
+/**
+ * Runs a health check with a deadline: null when it answered in time, else why not (its error's
+ * message, or "timed out"). The timer is cleared either way. `/ready` and the metrics' health
+ * gauges both ask through it.
+ */
+export async function probe (check: () => Promise<void>, timeoutMs: number): Promise<string | null> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    await Promise.race([
+      check(),
+      new Promise((_resolve, reject) => { timer = setTimeout(() => reject(new Error('timed out')), timeoutMs) })
+    ])
+    return null
+  } catch (err) {
+    return (err as Error).message || 'unreachable'
+  } finally {
+    clearTimeout(timer)
+  }
+}

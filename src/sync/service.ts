@@ -242,9 +242,10 @@ export function createSyncRooms (options: SyncRoomsOptions) {
           }
         }
         if (!await state.attach(room.id, participant.id, input.socketId, input.connectionId)) {
-          // The seat went between claim and attach: its grace ran out (try again) or the room was deleted.
+          // The seat went between claim and attach: its grace ran out while the participant was
+          // being stored (a slow database; try again once) or the room was deleted.
           if (claim.kind === 'new') await repo.deleteParticipant(participant.id)
-          if (claim.kind === 'existing' && attempt === 0) continue
+          if (attempt === 0) continue
           throw notFound()
         }
         const touched = await touch(room.id) ?? room
