@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
 import { Server, type Namespace, type ServerOptions } from 'socket.io'
 import { createAdapter } from '@socket.io/redis-streams-adapter'
+import { SessionAwareAdapter } from 'socket.io-adapter'
 import { parseCorsOrigin } from '../src/config.js'
 
 declare module 'fastify' {
@@ -16,6 +17,117 @@ export interface SocketIoPluginOptions {
   path?: string
   /** Extra Socket.IO server options, merged over the ones built from config. */
   serverOptions?: Partial<ServerOptions>
+}
+
+/**
+ * The in-memory adapter with connection state recovery, whose close() also stops the cleanup
+ * interval its constructor starts: socket.io-adapter 2.5's close() is a no-op, so every child
+ * namespace Socket.IO dropped once empty (`/public-room/:id`, cleanupEmptyChildNamespaces) stayed
+ * reachable from its timer, with its adapter, forever (found by the soak: bench/soak.ts).
+ */
+export class ClosableSessionAwareAdapter extends SessionAwareAdapter {
+  private timers: NodeJS.Timeout[]
+
+  constructor (nsp: Namespace) {
+    // The constructor keeps no handle on its timer: record the intervals it starts (synchronously).
+    const timers: NodeJS.Timeout[] = []
+    const original = globalThis.setInterval
+    globalThis.setInterval = ((...args: Parameters<typeof setInterval>) => {
+      const timer = original(...args)
+      timers.push(timer)
+      return timer
+    }) as typeof setInterval
+    try {
+      super(nsp)
+    } finally {
+      globalThis.setInterval = original
+    }
+    this.timers = timers
+  }
+
+  override close (): void {
+    for (const timer of this.timers) clearInterval(timer)
+    this.timers = []
+    super.close()
+  }
+}
+
+type StreamsOptions = NonNullable<Parameters<typeof createAdapter>[1]> & { channelPrefix: string }
+type Listener = (...args: unknown[]) => void
+
+/**
+ * The Redis Streams adapter, whose close() undoes what it set up for its namespace:
+ * @socket.io/redis-streams-adapter 0.3.1 subscribes every namespace's adapter to the namespace's
+ * channel and its own, with a `messageBuffer` listener on the shared subscriber client, and never
+ * removes either. Every `/public-room/:id` namespace dropped once empty (and every made-up room
+ * id) left a listener holding its namespace, a subscription, and work on every pub/sub message
+ * (found by the soak: bench/soak.ts). The listeners are recorded as the library adds them (a
+ * `subscribe` then, synchronously, its `on('messageBuffer')`), and dropped on close().
+ */
+export function closableStreamsAdapter (client: Redis, options: StreamsOptions): ServerOptions['adapter'] {
+  const listeners = new Map<string, { subscriber: Redis, listener: Listener }>()
+  /** Adapters closed before their subscription was made: channel list → channels to drop. */
+  const closedEarly = new Map<string, string[]>()
+  let pending: string | null = null
+  const duplicate = client.duplicate
+  // createAdapter duplicates the client (subscriber and stream readers) synchronously.
+  client.duplicate = function (this: Redis, ...args: Parameters<Redis['duplicate']>) {
+    const copy = duplicate.apply(this, args)
+    const subscribe = copy.subscribe as (...a: unknown[]) => Promise<unknown>
+    copy.subscribe = function (this: Redis, ...channels: unknown[]) {
+      pending = channels.flat().join('\n')
+      return subscribe.apply(this, channels)
+    } as Redis['subscribe']
+    const on = copy.on as (event: string | symbol, listener: Listener) => Redis
+    copy.on = function (this: Redis, event: string | symbol, listener: Listener) {
+      if (event === 'messageBuffer' && pending !== null) {
+        const key = pending
+        pending = null
+        const drop = closedEarly.get(key)
+        if (drop) {
+          closedEarly.delete(key)
+          copy.unsubscribe(...drop).catch(() => {})
+          return copy
+        }
+        listeners.set(key, { subscriber: copy, listener })
+      }
+      return on.call(this, event, listener)
+    } as Redis['on']
+    return copy
+  } as Redis['duplicate']
+  let factory: ReturnType<typeof createAdapter>
+  try {
+    factory = createAdapter(client, options)
+  } finally {
+    client.duplicate = duplicate
+  }
+  const open = new Map<string, number>()
+  // Socket.IO calls it with `new`: a function returning the adapter, not an arrow function.
+  return function (nsp: Namespace) {
+    const adapter = factory(nsp) as ReturnType<typeof factory> & { uid: string }
+    open.set(nsp.name, (open.get(nsp.name) ?? 0) + 1)
+    const close = adapter.close
+    adapter.close = () => {
+      const publicChannel = `${options.channelPrefix}#${nsp.name}#`
+      const privateChannel = `${publicChannel}${adapter.uid}#`
+      const key = `${publicChannel}\n${privateChannel}`
+      const others = (open.get(nsp.name) ?? 1) - 1
+      if (others > 0) open.set(nsp.name, others)
+      else open.delete(nsp.name)
+      // The namespace's channel stays while another adapter of the same name is open.
+      const channels = others > 0 ? [privateChannel] : [publicChannel, privateChannel]
+      const found = listeners.get(key)
+      if (found) {
+        listeners.delete(key)
+        found.subscriber.off('messageBuffer', found.listener)
+        found.subscriber.unsubscribe(...channels).catch(() => {})
+      } else {
+        closedEarly.set(key, channels)
+      }
+      return close.call(adapter)
+    }
+    return adapter
+  } as unknown as ServerOptions['adapter']
 }
 
 /**
@@ -35,14 +147,14 @@ export default fp<SocketIoPluginOptions>(async (app, opts) => {
     adapterClient = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 })
     adapterClient.on('error', (err) => { app.log.debug({ err }, 'socket.io adapter redis error') })
     await adapterClient.connect()
-    adapter = createAdapter(adapterClient, {
+    adapter = closableStreamsAdapter(adapterClient, {
       streamName: `${prefix}socket.io`,
       channelPrefix: `${prefix}socket.io`,
       sessionKeyPrefix: `${prefix}sio:session:`
     })
   }
   const origins = parseCorsOrigin(config.corsOrigin)
-  const io = new Server(app.server, {
+  const serverOptions: Partial<ServerOptions> = {
     path: opts.path ?? '/socket.io',
     // `cors` only sets response headers, which a WebSocket handshake ignores: refuse a foreign
     // Origin here for every transport. No Origin header (a non-browser client) is allowed.
@@ -59,7 +171,11 @@ export default fp<SocketIoPluginOptions>(async (app, opts) => {
     cleanupEmptyChildNamespaces: true,
     ...(adapter ? { adapter } : {}),
     ...opts.serverOptions
-  })
+  }
+  if (serverOptions.adapter === undefined && serverOptions.connectionStateRecovery) {
+    serverOptions.adapter = ClosableSessionAwareAdapter as unknown as ServerOptions['adapter']
+  }
+  const io = new Server(app.server, serverOptions)
   app.decorate('io', io)
   app.addHook('preClose', (done) => {
     // io.local only covers `/`: every namespace (dynamic children included) is in _nsps.

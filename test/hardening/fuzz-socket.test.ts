@@ -4,9 +4,18 @@ import type { Socket } from 'socket.io-client'
 import { buildTestApp, connect, connected, modes, once, registerUser, servicesSkipReason } from '../helper.js'
 import { CHAT_ERROR_CODES } from '../../src/contract/chat.js'
 import { Compile } from 'typebox/compile'
-import { LeaveRoomPayload, PublicRoomErrorCode } from '../../src/contract/public-rooms.js'
-import { createRoom as createPublicRoom } from '../public-rooms/fixtures.js'
-import { createRoom as createSyncRoom } from '../sync/fixtures.js'
+import type { TSchema } from 'typebox'
+import { JoinRoomPayload, LeaveRoomPayload, PublicRoomErrorCode } from '../../src/contract/public-rooms.js'
+import {
+  ChannelMessagePayload, ChannelRefPayload, ChannelTypingPayload, CodeRefPayload, GroupIdPayload, GroupRefPayload,
+  SendMessagePayload, TypingPayload
+} from '../../src/contract/chat.js'
+import {
+  JoinRoomPayloadSchema, LeaveRoomPayloadSchema, PlaybackUpdatePayloadSchema, SyncTimePayloadSchema
+} from '../../src/contract/sync.js'
+import type { Store } from '../../src/store/types.js'
+import { createRoom as createPublicRoom, createUser as createPublicUser } from '../public-rooms/fixtures.js'
+import { createRoom as createSyncRoom, inner } from '../sync/fixtures.js'
 
 const skip = servicesSkipReason()
 if (skip) t.skip(skip, () => {})
@@ -166,5 +175,165 @@ for (const mode of modes()) {
     const health = await app.inject('/health')
     t.equal(health.statusCode, 200, 'the server is up')
     t.comment(`successes ${tally.success}, errors ${JSON.stringify(Object.fromEntries(tally.codes))}`)
+  })
+}
+
+/**
+ * The schema of every event that has one that can fail (`pong` takes anything): a payload it
+ * rejects is a bad payload, which must be answered INVALID_REQUEST and change nothing.
+ */
+const SCHEMAS: Record<keyof typeof namespaces, Record<string, TSchema>> = {
+  chat: {
+    join_group: GroupRefPayload,
+    leave_group: GroupRefPayload,
+    get_room_info: GroupIdPayload,
+    send_message: SendMessagePayload,
+    typing_start: TypingPayload,
+    typing_stop: TypingPayload,
+    join_room: CodeRefPayload,
+    leave_room: CodeRefPayload,
+    'room:join': ChannelRefPayload,
+    'room:leave': ChannelRefPayload,
+    message: ChannelMessagePayload,
+    typing: ChannelTypingPayload
+  },
+  sync: {
+    'room:join': JoinRoomPayloadSchema,
+    'room:leave': LeaveRoomPayloadSchema,
+    'playback:update': PlaybackUpdatePayloadSchema,
+    'sync:time': SyncTimePayloadSchema
+  },
+  public: { 'join-room': JoinRoomPayload, 'leave-room': LeaveRoomPayload }
+}
+
+/**
+ * Keys that change without any client event, or with any (heartbeats, activity stamps, REST
+ * rate-limit counters of the snapshot's own requests, limit windows that expire, the adapter's
+ * stream and recovery sessions); every other key under the prefix is compared with its value.
+ */
+const VOLATILE = /^(instances|instance:[^:]+:alive|sync:instances|realtime:activity|rl:.*|limit:.*|socket\.io.*|sio:session:.*)$/
+
+async function readKey (store: Store, key: string): Promise<unknown> {
+  const readers = [
+    () => store.get(key),
+    () => store.hGetAll(key),
+    async () => (await store.sMembers(key)).sort(),
+    () => store.zRangeByScore(key, -Infinity, Infinity)
+  ]
+  for (const reader of readers) {
+    try {
+      return await reader()
+    } catch (err) {
+      if (!/WRONGTYPE/.test((err as Error).message)) throw err
+    }
+  }
+  return '(another type)'
+}
+
+for (const mode of modes()) {
+  t.test(`${mode}: bad payloads are answered INVALID_REQUEST and change no state`, async (t) => {
+    const { app, url } = await buildTestApp(t, {
+      mode,
+      // A typing indicator must not expire on its own during the run: only a bad payload could end it.
+      env: { PUBLIC_MAX_CONNECTIONS_PER_IP: '20', CHAT_MESSAGES_PER_MINUTE: '100000', TYPING_TTL_MS: '600000' }
+    })
+    const { store } = inner(app)
+    const [alice, mallory, bob] = [await registerUser(app), await registerUser(app), await registerUser(app)]
+    const asAlice = { authorization: `Bearer ${alice.token}` }
+    const group = (await app.inject({ method: 'POST', url: '/api/groups', headers: asAlice, payload: { name: 'Calm group' } })).json().group
+    for (const user of [mallory, bob]) {
+      const added = await app.inject({ method: 'POST', url: `/api/groups/${group.id}/members`, headers: asAlice, payload: { userId: user.user.id } })
+      t.equal(added.statusCode, 201, 'a member is added')
+    }
+    const channel = (await app.inject({ method: 'POST', url: '/api/channels', headers: asAlice, payload: { name: 'calm' } })).json().channel
+    const publicRoom = await createPublicRoom(app)
+    const syncRoom = await createSyncRoom(app, alice.token)
+    const publicUser = await createPublicUser(app, 'Mallory')
+
+    // Mallory is in everything, so that a bad payload could take her out, move the playback,
+    // add a message or stop her typing: her sockets then only send what the schemas reject.
+    const ok = async (socket: Socket, event: string, ...list: unknown[]) => {
+      const reply = await socket.timeout(5_000).emitWithAck(event, ...list)
+      t.not(reply?.ok, false, `mallory's ${event} succeeds`, { reply })
+    }
+    const chat = connect(t, url, { auth: { token: mallory.token } })
+    const sync = connect(t, `${url}/sync`, { auth: { token: mallory.token } })
+    const pub = connect(t, `${url}/public-room/${publicRoom.id}`)
+    await Promise.all([connected(chat), connected(sync), connected(pub)])
+    await ok(chat, 'join_group', group.id)
+    await ok(chat, 'join_room', 'CALM')
+    await ok(chat, 'room:join', { roomId: channel.id })
+    await ok(chat, 'send_message', { groupId: group.id, content: 'before' })
+    await ok(chat, 'message', { roomId: channel.id, content: 'before' })
+    await ok(chat, 'typing_start', { groupId: group.id })
+    await ok(chat, 'typing_start', { room: 'CALM' })
+    await ok(sync, 'room:join', { roomCode: syncRoom.code })
+    await ok(sync, 'playback:update', { action: 'seek', position: 42 })
+    await ok(pub, 'join-room', { userId: publicUser.userId, userName: publicUser.userName })
+    const observer = connect(t, url, { auth: { token: bob.token } })
+    await connected(observer)
+    await ok(observer, 'join_room', 'CALM')
+    const sockets = { chat, sync, public: pub }
+
+    const snapshot = async () => {
+      const keys: Record<string, unknown> = {}
+      for (const key of (await store.scan('*')).sort()) if (!VOLATILE.test(key)) keys[key] = await readKey(store, key)
+      const get = async (path: string, headers: Record<string, string> = asAlice) => {
+        const res = await app.inject({ url: path, headers })
+        return { status: res.statusCode, body: res.json() }
+      }
+      return {
+        keys,
+        publicRoom: await get(`/api/public/rooms/${publicRoom.id}`, {}),
+        syncRoom: await get(`/api/sync/rooms/${syncRoom.code}`),
+        group: await get(`/api/groups/${group.id}`),
+        groupMessages: await get(`/api/groups/${group.id}/messages`),
+        groupPresence: await get(`/api/groups/${group.id}/presence`),
+        channel: await get(`/api/channels/${channel.id}`),
+        channelMessages: await get(`/api/channels/${channel.id}/messages`)
+      }
+    }
+    const before = await snapshot()
+    t.ok(Object.keys(before.keys).some((k) => k.startsWith('typing:')), 'the snapshot holds mallory\'s typing')
+    t.ok(Object.keys(before.keys).some((k) => /^room:.+:users$/.test(k)), 'the snapshot holds room presence')
+
+    const answers = new Map<string, number>()
+    const wrong: unknown[] = []
+    for (const [name, events] of Object.entries(SCHEMAS)) {
+      const socket = sockets[name as keyof typeof sockets]
+      for (const [event, schema] of Object.entries(events)) {
+        const check = Compile(schema)
+        await fc.assert(fc.asyncProperty(args.filter((list) => !check.Check(list[0])), async (list) => {
+          const reply = await socket.timeout(5_000).emitWithAck(event, ...list)
+          const code = reply?.error?.code
+          answers.set(code, (answers.get(code) ?? 0) + 1)
+          if (reply?.ok === false && code === 'INVALID_REQUEST' && typeof reply.error.message === 'string') return true
+          wrong.push({ namespace: name, event, list, reply })
+          return false
+        }), { numRuns: NUM_RUNS })
+        t.ok(socket.connected, `${name} ${event}: the sender is still connected`)
+      }
+    }
+    t.same(wrong, [], 'every bad payload was answered INVALID_REQUEST')
+    t.comment(`answers ${JSON.stringify(Object.fromEntries(answers))}`)
+
+    const after = await snapshot()
+    t.same(after, before, 'rooms, participants, playback, members, messages, presence, typing and store keys are unchanged')
+    t.comment(`compared ${Object.keys(before.keys).length} store keys: ${Object.keys(before.keys).join(' ')}`)
+    // The snapshot does see what a valid payload changes.
+    await ok(sync, 'playback:update', { action: 'seek', position: 7 })
+    await ok(chat, 'typing_stop', { room: 'CALM' })
+    const changed = await snapshot()
+    t.notSame(changed.keys, after.keys, 'a valid playback:update and typing_stop show in the store snapshot')
+
+    // Others keep receiving, and so does mallory.
+    const heard = Promise.all([once(observer, 'new_message'), once(chat, 'new_message')])
+    const sender = connect(t, url, { auth: { token: alice.token } })
+    await connected(sender)
+    await ok(sender, 'join_room', 'CALM')
+    await ok(sender, 'send_message', { room: 'CALM', content: 'still here' })
+    const [toBob, toMallory] = await heard
+    t.equal(toBob.content, 'still here', 'a bystander receives')
+    t.equal(toMallory.content, 'still here', 'the fuzzing client receives')
   })
 }

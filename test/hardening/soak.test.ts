@@ -1,0 +1,38 @@
+import t from 'tap'
+import { runSoak } from '../../bench/soak.js'
+import { freshPostgresUrl, freshRedisPrefix, modes, servicesSkipReason } from '../helper.js'
+
+const skip = servicesSkipReason()
+if (skip) t.skip(skip, () => {})
+
+/** The short form of `npm run soak`: the same code (bench/soak.ts), a few hundred cycles per mode. */
+const CYCLES = 250
+
+for (const mode of modes()) {
+  t.test(`${mode}: ${CYCLES} connect/join/send/leave/disconnect cycles leave nothing behind`, async (t) => {
+    const lines: string[] = []
+    const report = await runSoak({
+      mode,
+      cycles: CYCLES,
+      concurrency: 6,
+      warmup: 50,
+      ...(mode === 'services'
+        ? { databaseUrl: await freshPostgresUrl('soak'), redisUrl: process.env.REDIS_URL, redisKeyPrefix: freshRedisPrefix() }
+        : {}),
+      log: (line) => { lines.push(line) }
+    })
+    for (const line of lines.filter((l) => !/ cycles, /.test(l))) t.comment(line)
+
+    t.same(report.errors, {}, 'every ack of every cycle succeeded')
+    t.ok(report.heap.after <= report.heap.limit,
+      `heap objects back near the baseline: ${report.heap.after} <= ${report.heap.baseline} + ${report.heap.limit - report.heap.baseline}`)
+    t.same(report.keys.forbidden, [], 'no presence, typing, slot, seat or per-socket keys under the prefix')
+    t.ok(report.keys.all.length > 0, 'the key scan sees the keys that do stay (instances, profiles, rooms)')
+    t.same(report.resources.afterCycles, report.resources.beforeCycles, 'the same handles and timers after the cycles as before them')
+    const { beforeApp, afterClose } = report.resources
+    for (const [type, count] of Object.entries(afterClose)) {
+      t.ok(count <= (beforeApp[type] ?? 0), `after close: ${count} ${type}, ${beforeApp[type] ?? 0} before the app`)
+    }
+    t.same(report.failures, [], 'the soak reports no failure')
+  })
+}
