@@ -10,6 +10,8 @@ import rateLimitPlugin from '../plugins/rate-limit.js'
 import presencePlugin from '../plugins/presence.js'
 import healthPingPlugin from '../plugins/health-ping.js'
 import tokenExpiryPlugin from '../plugins/token-expiry.js'
+import docsPlugin from '../plugins/docs.js'
+import metricsPlugin from '../plugins/metrics.js'
 import healthRoutes from '../routes/health.js'
 import authRoutes from '../routes/auth.js'
 import { loadConfig, parseCorsOrigin, parseTrustProxy } from './config.js'
@@ -55,6 +57,9 @@ async function realtimePlugin (host: FastifyInstance, opts: RealtimeOptions): Pr
     await app.register(presencePlugin, { presenceSweepMs, typingSweepMs })
     await app.register(healthPingPlugin)
     await app.register(tokenExpiryPlugin, { sweepMs: tokenSweepMs })
+    // Before every route: swagger collects routes as they are added.
+    if (app.realtimeConfig.docsEnabled) await app.register(docsPlugin, { prefix })
+    if (app.realtimeConfig.metricsEnabled) await app.register(metricsPlugin)
     await app.register(healthRoutes)
     await app.register(authRoutes)
     // Namespaces and their REST routes (one line each, kept in this order):
@@ -67,6 +72,8 @@ async function realtimePlugin (host: FastifyInstance, opts: RealtimeOptions): Pr
     await app.register(import('../routes/channels.js'))
     await app.register(import('../plugins/service-api.js'))
     await app.register(import('../routes/admin.js'))
+    // The demo page at `/` (public/): standalone only unless DEMO_ENABLED says otherwise.
+    await app.register(import('../plugins/demo.js'), { standalone: host.hasDecorator('roomwireStandalone') })
   }, { prefix })
   for (const name of LIFTED) {
     if (inner?.hasDecorator(name)) host.decorate(name, (inner as unknown as Record<string, never>)[name])

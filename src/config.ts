@@ -46,7 +46,12 @@ const settings = {
   syncPasswordWindowMs: ['SYNC_PASSWORD_WINDOW_MS', Ms(900_000)],
   publicSlotStaleMs: ['PUBLIC_SLOT_STALE_MS', Ms(3_600_000)],
   restRateLimitMax: ['REST_RATE_LIMIT_MAX', Count(300)],
-  authRateLimitMax: ['AUTH_RATE_LIMIT_MAX', Count(20)]
+  authRateLimitMax: ['AUTH_RATE_LIMIT_MAX', Count(20)],
+  // API docs (/docs, /docs/json, /asyncapi.json) and Prometheus metrics (/metrics)
+  docsEnabled: ['DOCS_ENABLED', Type.Boolean({ default: true })],
+  metricsEnabled: ['METRICS_ENABLED', Type.Boolean({ default: true })],
+  // The demo page at `/`: unset → on for the standalone app (buildApp), off for an embedding host
+  demoEnabled: ['DEMO_ENABLED', Type.Optional(Type.Boolean())]
 } as const satisfies Record<string, readonly [string, TSchema]>
 
 type Settings = typeof settings
@@ -60,10 +65,12 @@ const checkConfig = Compile(ConfigSchema)
 
 export type ConfigInput = Partial<{ [K in Key]: Static<Settings[K][1]> | undefined }>
 
-export interface Config extends Required<Omit<Static<typeof ConfigSchema>, 'databaseUrl' | 'redisUrl' | 'adminApiKey'>> {
+export interface Config extends Required<Omit<Static<typeof ConfigSchema>, 'databaseUrl' | 'redisUrl' | 'adminApiKey' | 'demoEnabled'>> {
   databaseUrl?: string
   redisUrl?: string
   adminApiKey?: string
+  /** Unset: the demo page follows whether the app is standalone. */
+  demoEnabled?: boolean
   /** Secrets that were not configured and were generated for this process. */
   generatedSecrets: string[]
 }

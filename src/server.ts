@@ -12,13 +12,23 @@ closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
 })
 
 // The app's own config lives inside the plugin's context; the same env gives the same values.
-const { port, host, databaseUrl, redisUrl } = loadConfig()
+const { port, host, databaseUrl, redisUrl, dataDir, docsEnabled, metricsEnabled, demoEnabled } = loadConfig()
 try {
   const address = await app.listen({ port, host })
   const mode = databaseUrl || redisUrl
-    ? `services (${databaseUrl ? 'PostgreSQL' : 'PGlite'}, ${redisUrl ? 'Redis' : 'in-process store'})`
-    : 'embedded (PGlite, in-process store)'
+    ? `services (${databaseUrl ? 'PostgreSQL' : `PGlite in ${dataDir}`}, ${redisUrl ? 'Redis' : 'in-process store'})`
+    : `embedded (PGlite in ${dataDir}, in-process store)`
   app.log.info(`roomwire listening on ${address} in ${mode} mode`)
+  // Where to look next, one line each, so that they stay readable in the log.
+  const places = [
+    // The standalone app serves the demo unless DEMO_ENABLED=false.
+    demoEnabled !== false && `demo page:       ${address}/`,
+    docsEnabled && `REST API docs:   ${address}/docs (OpenAPI JSON at ${address}/docs/json)`,
+    docsEnabled && `socket events:   ${address}/asyncapi.json (AsyncAPI 3)`,
+    metricsEnabled && `metrics:         ${address}/metrics (Prometheus)`,
+    `health:          ${address}/health, ${address}/ready`
+  ].filter((line): line is string => typeof line === 'string')
+  for (const line of places) app.log.info(line)
 } catch (err) {
   app.log.error({ err }, 'failed to start')
   process.exit(1)

@@ -1,5 +1,5 @@
 import Type, { type Static, type TSchema } from 'typebox'
-import { ErrorResponse } from './common.js'
+import { adminAuth, ErrorResponse, route } from './common.js'
 import { ChannelMessage } from './chat.js'
 
 /**
@@ -116,26 +116,26 @@ const Ok = Type.Object({ ok: Type.Literal(true) })
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse }
 
 export const adminRouteSchemas = {
-  createRoom: { body: CreateRoomBody, response: { 201: Type.Object({ room: AdminRoom }), ...errors } },
-  listRooms: { querystring: ListRoomsQuery, response: { 200: Type.Object({ rooms: Type.Array(AdminRoom) }), ...errors } },
-  getRoom: {
+  createRoom: route('admin', 'Create a room (channel)', { body: CreateRoomBody, response: { 201: Type.Object({ room: AdminRoom }), ...errors } }, adminAuth),
+  listRooms: route('admin', 'List rooms', { querystring: ListRoomsQuery, response: { 200: Type.Object({ rooms: Type.Array(AdminRoom) }), ...errors } }, adminAuth),
+  getRoom: route('admin', 'A room and its members online', {
     params: RoomParams,
     response: { 200: Type.Object({ room: AdminRoom, members: Type.Array(AdminRoomMember) }), ...errors }
-  },
-  deleteRoom: { params: RoomParams, response: { 204: Type.Null(), ...errors } },
-  messages: {
+  }, adminAuth),
+  deleteRoom: route('admin', 'Delete a room', { params: RoomParams, response: { 204: Type.Null(), ...errors } }, adminAuth),
+  messages: route('admin', "A room's messages", {
     params: RoomParams,
     querystring: MessagesQuery,
     response: { 200: Type.Object({ messages: Type.Array(AdminMessage) }), ...errors }
-  },
-  roomStats: { params: RoomParams, response: { 200: AdminRoomStats, ...errors } },
-  broadcast: { body: BroadcastBody, response: { 200: Ok, ...errors } },
-  stats: { response: { 200: AdminStats, ...errors } },
-  disconnectUser: {
+  }, adminAuth),
+  roomStats: route('admin', "A room's statistics", { params: RoomParams, response: { 200: AdminRoomStats, ...errors } }, adminAuth),
+  broadcast: route('admin', 'Emit an event to a room, some users or everyone on `/`', { body: BroadcastBody, response: { 200: Ok, ...errors } }, adminAuth),
+  stats: route('admin', 'Connection, user, room and message counts', { response: { 200: AdminStats, ...errors } }, adminAuth),
+  disconnectUser: route('admin', 'Disconnect every socket of a user', {
     params: UserParams,
     body: DisconnectBody,
     response: { 200: Type.Object({ ok: Type.Literal(true), disconnected: Type.Integer() }), ...errors }
-  }
+  }, adminAuth)
 }
 
 /* eslint-disable @typescript-eslint/no-redeclare -- a schema and its static type share a name */

@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox'
-import { ErrorResponse } from './common.js'
+import { bearerAuth, ErrorResponse, route } from './common.js'
 
 export const RegisterBody = Type.Object({
   username: Type.String({ minLength: 3, maxLength: 32, pattern: '^[A-Za-z0-9_.-]+$' }),
@@ -21,9 +21,9 @@ export const PublicUser = Type.Object({
 export const AuthReply = Type.Object({ token: Type.String(), user: PublicUser })
 
 export const authRouteSchemas = {
-  register: { body: RegisterBody, response: { 201: AuthReply, 400: ErrorResponse, 409: ErrorResponse } },
-  login: { body: LoginBody, response: { 200: AuthReply, 400: ErrorResponse, 401: ErrorResponse } },
-  me: { response: { 200: Type.Object({ user: PublicUser }), 401: ErrorResponse } }
+  register: route('auth', 'Register a user; answers a JWT', { body: RegisterBody, response: { 201: AuthReply, 400: ErrorResponse, 409: ErrorResponse } }),
+  login: route('auth', 'Log in; answers a JWT', { body: LoginBody, response: { 200: AuthReply, 400: ErrorResponse, 401: ErrorResponse } }),
+  me: route('auth', 'The user the token belongs to', { response: { 200: Type.Object({ user: PublicUser }), 401: ErrorResponse } }, bearerAuth)
 }
 
 export type RegisterInput = Static<typeof RegisterBody>

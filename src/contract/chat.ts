@@ -1,5 +1,5 @@
 import Type, { type Static, type TSchema } from 'typebox'
-import { ErrorResponse, Name } from './common.js'
+import { bearerAuth, ErrorResponse, Name, route } from './common.js'
 
 /**
  * CONTRACT §6: chat on the default namespace `/`, three vocabularies over one core.
@@ -206,33 +206,33 @@ export const Channel = Type.Object({
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse }
 
 export const groupRouteSchemas = {
-  create: { body: CreateGroupBody, response: { 201: Type.Object({ group: Group }), ...errors } },
-  list: { response: { 200: Type.Object({ groups: Type.Array(Group) }), ...errors } },
-  get: { params: GroupParams, response: { 200: Type.Object({ group: Group, members: Type.Array(Member) }), ...errors } },
-  remove: { params: GroupParams, response: { 204: Type.Null(), ...errors } },
-  addMember: {
+  create: route('groups', 'Create a group (the caller owns it)', { body: CreateGroupBody, response: { 201: Type.Object({ group: Group }), ...errors } }, bearerAuth),
+  list: route('groups', "The caller's groups", { response: { 200: Type.Object({ groups: Type.Array(Group) }), ...errors } }, bearerAuth),
+  get: route('groups', 'A group and its members', { params: GroupParams, response: { 200: Type.Object({ group: Group, members: Type.Array(Member) }), ...errors } }, bearerAuth),
+  remove: route('groups', 'Delete a group (its owner)', { params: GroupParams, response: { 204: Type.Null(), ...errors } }, bearerAuth),
+  addMember: route('groups', 'Add a member (owner or admin)', {
     params: GroupParams,
     body: AddMemberBody,
     response: { 200: Type.Object({ member: Member }), 201: Type.Object({ member: Member }), ...errors }
-  },
-  removeMember: { params: GroupMemberParams, response: { 204: Type.Null(), ...errors } },
-  messages: {
+  }, bearerAuth),
+  removeMember: route('groups', 'Remove a member, or leave', { params: GroupMemberParams, response: { 204: Type.Null(), ...errors } }, bearerAuth),
+  messages: route('groups', 'Group history, newest first, by cursor', {
     params: GroupParams,
     querystring: HistoryQuery,
     response: { 200: Type.Object({ messages: Type.Array(GroupMessage), nextCursor: Nullable(Type.Integer()) }), ...errors }
-  },
-  presence: { params: GroupParams, response: { 200: GroupPresence, ...errors } }
+  }, bearerAuth),
+  presence: route('groups', 'Who is online in a group', { params: GroupParams, response: { 200: GroupPresence, ...errors } }, bearerAuth)
 }
 
 export const channelRouteSchemas = {
-  create: { body: CreateChannelBody, response: { 201: Type.Object({ channel: Channel }), ...errors } },
-  list: { querystring: ChannelListQuery, response: { 200: Type.Object({ channels: Type.Array(Channel) }), ...errors } },
-  get: { params: GroupParams, response: { 200: Type.Object({ channel: Channel, onlineCount: Type.Integer() }), ...errors } },
-  messages: {
+  create: route('channels', 'Create a channel', { body: CreateChannelBody, response: { 201: Type.Object({ channel: Channel }), ...errors } }, bearerAuth),
+  list: route('channels', 'List channels (optionally of one namespace)', { querystring: ChannelListQuery, response: { 200: Type.Object({ channels: Type.Array(Channel) }), ...errors } }, bearerAuth),
+  get: route('channels', 'A channel and how many are online in it', { params: GroupParams, response: { 200: Type.Object({ channel: Channel, onlineCount: Type.Integer() }), ...errors } }, bearerAuth),
+  messages: route('channels', 'Channel history, newest first, by cursor', {
     params: GroupParams,
     querystring: HistoryQuery,
     response: { 200: Type.Object({ messages: Type.Array(ChannelMessage), nextCursor: Nullable(Type.Integer()) }), ...errors }
-  }
+  }, bearerAuth)
 }
 
 /* eslint-disable @typescript-eslint/no-redeclare -- a schema and its static type share a name */

@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox'
-import { ErrorResponse } from './common.js'
+import { bearerAuth, ErrorResponse, route } from './common.js'
 
 /** CONTRACT §4 / seed 000: public rooms, their anonymous users and the `/public-room/:roomId` namespace. */
 
@@ -61,12 +61,12 @@ export const LeaveReply = Type.Object({
 })
 
 export const publicRoomRouteSchemas = {
-  createRoom: { body: CreateRoomBody, response: { 201: PublicRoom, 400: ErrorResponse, 401: ErrorResponse } },
-  listRooms: { querystring: ListRoomsQuery, response: { 200: RoomList, 400: ErrorResponse } },
-  getRoom: { params: RoomParams, response: { 200: PublicRoom, 404: ErrorResponse } },
-  createUser: { body: CreateUserBody, response: { 201: AnonymousUser, 400: ErrorResponse } },
-  join: { params: RoomParams, body: MembershipBody, response: { 200: JoinReply, 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse } },
-  leave: { params: RoomParams, body: MembershipBody, response: { 200: LeaveReply, 400: ErrorResponse, 404: ErrorResponse } }
+  createRoom: route('public rooms', 'Create a public room', { body: CreateRoomBody, response: { 201: PublicRoom, 400: ErrorResponse, 401: ErrorResponse } }, bearerAuth),
+  listRooms: route('public rooms', 'List public rooms with their occupancy', { querystring: ListRoomsQuery, response: { 200: RoomList, 400: ErrorResponse } }),
+  getRoom: route('public rooms', 'A public room', { params: RoomParams, response: { 200: PublicRoom, 404: ErrorResponse } }),
+  createUser: route('public rooms', "Create an anonymous user bound to the caller's IP", { body: CreateUserBody, response: { 201: AnonymousUser, 400: ErrorResponse } }),
+  join: route('public rooms', 'Take a seat in a room (from the IP the user was created from)', { params: RoomParams, body: MembershipBody, response: { 200: JoinReply, 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse } }),
+  leave: route('public rooms', 'Give the seat back; the user\'s sockets leave the room', { params: RoomParams, body: MembershipBody, response: { 200: LeaveReply, 400: ErrorResponse, 404: ErrorResponse } })
 }
 
 // Socket payloads, client → server. Extra fields are allowed: seed clients may send more.

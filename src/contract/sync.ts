@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox'
-import { ErrorResponse } from './common.js'
+import { bearerAuth, ErrorResponse, route } from './common.js'
 
 /**
  * CONTRACT §5 (seed 002): watch-party rooms joined by an 8-character code, the `/sync`
@@ -34,18 +34,18 @@ export const RoomCodeParamsSchema = Type.Object({
 })
 
 export const syncRouteSchemas = {
-  create: {
+  create: route('sync', 'Create a watch-party room; answers its join code', {
     body: CreateSyncRoomBodySchema,
     response: { 201: SyncRoomSchema, 400: ErrorResponse, 401: ErrorResponse }
-  },
-  get: {
+  }, bearerAuth),
+  get: route('sync', 'A watch-party room by its code', {
     params: RoomCodeParamsSchema,
     response: { 200: SyncRoomSchema, 404: ErrorResponse }
-  },
-  delete: {
+  }),
+  delete: route('sync', 'Delete a watch-party room (its owner)', {
     params: RoomCodeParamsSchema,
     response: { 204: Type.Null(), 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse }
-  }
+  }, bearerAuth)
 }
 
 // ---- Socket payloads, client → server --------------------------------------------------

@@ -1,0 +1,208 @@
+import fp from 'fastify-plugin'
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { Namespace } from 'socket.io'
+import { namespaceEvents } from '../src/contract/events.js'
+import { observeEvents, type EventProbe } from '../src/socket/events.js'
+import { probe } from '../src/services/timer.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** This app's Prometheus registry (several apps in one process never share one). */
+    metricsRegistry: Registry
+  }
+}
+
+export interface MetricsPluginOptions {
+  /** How long a scrape waits for the SQL and store pings (ms). */
+  healthTimeoutMs?: number
+}
+
+const PUBLIC_ROOMS = '/public-room/*'
+/** Our namespaces; any other (a host app's own) is labelled `other`. */
+const NAMESPACES = ['/', '/sync', PUBLIC_ROOMS] as const
+
+/** A namespace's label: public rooms are one series, not one per room id. */
+export function namespaceLabel (name: string): string {
+  if (name.startsWith('/public-room/')) return PUBLIC_ROOMS
+  return name === '/' || name === '/sync' ? name : 'other'
+}
+
+/** Events the server may emit, per namespace label; any other name is counted as `other`. */
+const outgoing: Record<string, string[]> = {
+  '/': Object.keys(namespaceEvents.chat.server),
+  '/sync': Object.keys(namespaceEvents.sync.server),
+  [PUBLIC_ROOMS]: Object.keys(namespaceEvents.publicRoom.server),
+  other: []
+}
+
+// Process metrics (CPU, memory, event loop, GC) describe the process, not an app: collected once,
+// in a registry of their own, and appended to every app's scrape.
+let processRegistry: Registry | undefined
+function processMetrics (): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry()
+    collectDefaultMetrics({ register: processRegistry })
+  }
+  return processRegistry
+}
+
+interface AdapterLike {
+  nsp: Namespace
+  broadcast: (packet: { data?: unknown[] }, opts: unknown) => unknown
+  broadcastWithAck: (packet: { data?: unknown[] }, ...rest: unknown[]) => unknown
+}
+
+/**
+ * Prometheus metrics at `/metrics`. Socket events are counted where they pass through one place:
+ * incoming ones in the event tables' dispatch, outgoing ones in each namespace adapter's
+ * `broadcast` (every emit goes through it with connection state recovery on: once per emit,
+ * whatever the number of recipients). Connections, rooms and health are read at scrape time.
+ */
+export default fp<MetricsPluginOptions>(async (app, opts) => {
+  const { io } = app
+  const healthTimeoutMs = opts.healthTimeoutMs ?? 1_000
+  const registry = new Registry()
+  const registers = [registry]
+
+  const received = new Counter({
+    name: 'roomwire_socket_events_received_total',
+    help: 'Socket events received from clients, by namespace and event (only events a namespace handles)',
+    labelNames: ['namespace', 'event'] as const,
+    registers
+  })
+  const sent = new Counter({
+    name: 'roomwire_socket_events_sent_total',
+    help: 'Socket events emitted by the server, once per emit or broadcast (not per recipient); names outside the contract are `other`',
+    labelNames: ['namespace', 'event'] as const,
+    registers
+  })
+  const errors = new Counter({
+    name: 'roomwire_socket_errors_total',
+    help: 'Socket events answered with an error, by error code',
+    labelNames: ['namespace', 'code'] as const,
+    registers
+  })
+  const rateLimited = new Counter({
+    name: 'roomwire_socket_events_rate_limited_total',
+    help: 'Socket events refused with RATE_LIMITED',
+    labelNames: ['namespace', 'event'] as const,
+    registers
+  })
+  const duration = new Histogram({
+    name: 'roomwire_socket_event_duration_seconds',
+    help: 'From the arrival of a socket event to its ack: validation, rate limit and handler',
+    labelNames: ['namespace', 'event'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers
+  })
+
+  const namespaces = (): Namespace[] => [...(io as unknown as { _nsps: Map<string, Namespace> })._nsps.values()]
+  /** A gauge by namespace label, summed over the namespaces (public rooms together) at scrape time. */
+  function perNamespace (name: string, help: string, count: (nsp: Namespace) => number): void {
+    new Gauge({ // eslint-disable-line no-new
+      name,
+      help,
+      labelNames: ['namespace'] as const,
+      registers,
+      collect () {
+        const counts = new Map<string, number>(NAMESPACES.map(n => [n, 0]))
+        for (const nsp of namespaces()) {
+          const label = namespaceLabel(nsp.name)
+          counts.set(label, (counts.get(label) ?? 0) + count(nsp))
+        }
+        this.reset()
+        for (const [namespace, value] of counts) this.set({ namespace }, value)
+      }
+    })
+  }
+  perNamespace('roomwire_socket_connections', 'Sockets connected to this instance, by namespace (public rooms together)',
+    (nsp) => nsp.sockets.size)
+  perNamespace('roomwire_socket_rooms', "Socket.IO rooms with a socket on this instance, by namespace (each socket's own room not counted)",
+    (nsp) => {
+      let rooms = 0
+      for (const room of nsp.adapter.rooms.keys()) if (!nsp.sockets.has(room)) rooms++
+      return rooms
+    })
+  new Gauge({ // eslint-disable-line no-new
+    name: 'roomwire_database_up',
+    help: `Whether the SQL database answered a ping within ${healthTimeoutMs} ms at scrape time (1) or not (0)`,
+    labelNames: ['kind'] as const,
+    registers,
+    async collect () {
+      this.reset()
+      this.set({ kind: app.sql.kind }, (await probe(() => app.sql.ping(), healthTimeoutMs)) === null ? 1 : 0)
+    }
+  })
+  new Gauge({ // eslint-disable-line no-new
+    name: 'roomwire_store_up',
+    help: `Whether the store (Redis, or the in-process one) answered a ping within ${healthTimeoutMs} ms at scrape time (1) or not (0)`,
+    labelNames: ['kind'] as const,
+    registers,
+    async collect () {
+      this.reset()
+      this.set({ kind: app.store.kind }, (await probe(() => app.store.ping(), healthTimeoutMs)) === null ? 1 : 0)
+    }
+  })
+
+  // Incoming: one probe per namespace and event, made when the first socket binds.
+  observeEvents(io, {
+    probe (namespace: string, event: string): EventProbe {
+      const label = namespaceLabel(namespace)
+      const counted = received.labels(label, event)
+      const limited = rateLimited.labels(label, event)
+      const timed = duration.labels(label, event)
+      counted.inc(0)
+      limited.inc(0)
+      return {
+        received: () => { counted.inc() },
+        rateLimited: () => { limited.inc() },
+        failed: (code) => { errors.labels(label, code).inc() },
+        handled: (seconds) => { timed.observe(seconds) }
+      }
+    }
+  })
+
+  // Outgoing: each namespace's adapter counts the emits that start on this instance.
+  const sentBy = new Map<string, Map<string, { inc: () => void }>>()
+  function sentCounters (label: string): Map<string, { inc: () => void }> {
+    let counters = sentBy.get(label)
+    if (!counters) {
+      counters = new Map([...outgoing[label], 'other'].map(event => [event, sent.labels(label, event)]))
+      sentBy.set(label, counters)
+    }
+    return counters
+  }
+  const wrapped = new WeakSet<object>()
+  function countEmits (nsp: Namespace): void {
+    const adapter = nsp.adapter as unknown as AdapterLike
+    if (wrapped.has(adapter)) return
+    wrapped.add(adapter)
+    const counters = sentCounters(namespaceLabel(nsp.name))
+    const other = counters.get('other')!
+    const count = (packet: { data?: unknown[] }) => {
+      const event = packet.data?.[0]
+      ;((typeof event === 'string' ? counters.get(event) : undefined) ?? other).inc()
+    }
+    const { broadcast, broadcastWithAck } = adapter
+    adapter.broadcast = function (packet, options) {
+      count(packet)
+      return broadcast.call(this, packet, options)
+    }
+    adapter.broadcastWithAck = function (packet, ...rest) {
+      count(packet)
+      return broadcastWithAck.call(this, packet, ...rest)
+    }
+  }
+  for (const nsp of namespaces()) countEmits(nsp)
+  // Every namespace made later, public-room children included, is announced on the main one.
+  io.on('new_namespace', (nsp) => { countEmits(nsp) })
+
+  app.decorate('metricsRegistry', registry)
+
+  app.get('/metrics', {
+    schema: { tags: ['docs'], summary: 'Prometheus metrics (text exposition format)' }
+  }, async (_request, reply) => {
+    const [own, process] = await Promise.all([registry.metrics(), processMetrics().metrics()])
+    return reply.type(registry.contentType).send(`${own}\n${process}`)
+  })
+}, { name: 'metrics', dependencies: ['config', 'db', 'redis', 'socket-io'] })
