@@ -1,0 +1,121 @@
+import type { ServerHandle } from '../lib/proc.js'
+import type { LatencyStep, ServerKind } from '../lib/types.js'
+import { LABELS, closeAll, connectAll, figure, quiet, runStep, specs, start, type Context } from './common.js'
+import type { ScenarioOutput } from './index.js'
+
+const TARGETS: ServerKind[] = ['roomwire', 'bare-socketio', 'raw-ws']
+export const P99_LIMIT_MS = 100
+
+/**
+ * One room of N subscribers and a publisher (also a member, not counted), on `servers`
+ * (client i connects to servers[i % n]; the publisher is on the first). Publish rates are
+ * stepped until p99 > 100 ms.
+ */
+export async function steppedFanout (ctx: Context, kind: ServerKind, servers: ServerHandle[], rates: number[], label: string): Promise<LatencyStep[]> {
+  const n = ctx.sizes.fanoutSubscribers
+  const users = ctx.sizes.fanoutUsers
+  const sockets = [
+    ...specs(kind, 1, () => ({ user: 'publisher', rooms: ['FANOUT'], publisher: true })),
+    ...specs(kind, n, (i) => ({ user: `subscriber-${i % users}`, rooms: ['FANOUT'], record: true }))
+  ]
+  ctx.progress.step(`${label}: ${n} subscribers joining`)
+  await connectAll(ctx, kind, servers.map(s => s.url), sockets)
+  // Join notifications (roomwire's users_online) still in flight must not count as load.
+  await quiet(servers)
+  const steps: LatencyStep[] = []
+  for (const rate of rates) {
+    ctx.progress.step(`${label}: ${rate} msg/s (step ${steps.length + 1}/${rates.length})`)
+    const { publish: _p, ...step } = await runStep(ctx, servers, rate, n)
+    steps.push(step)
+    if (step.p99Ms > P99_LIMIT_MS || step.received < step.expected * 0.5) break
+  }
+  await closeAll(ctx)
+  return steps
+}
+
+/** Highest deliveries/s of a step that kept p99 ≤ 100 ms and delivered everything. */
+export function maxSustained (steps: LatencyStep[]): number | null {
+  const ok = steps.filter(s => s.p99Ms <= P99_LIMIT_MS && s.received >= s.expected)
+  return ok.length > 0 ? Math.max(...ok.map(s => s.deliveriesPerSecond)) : null
+}
+
+/** The highest rate every series ran: figures are compared there. */
+export function referenceRate (series: Record<string, LatencyStep[]>): number {
+  return Math.min(...Object.values(series).map(steps => Math.max(...steps.map(s => s.rate))))
+}
+
+export const stepAt = (steps: LatencyStep[], rate: number) => steps.find(s => s.rate === rate)
+
+export async function fanout (ctx: Context): Promise<ScenarioOutput> {
+  const series: Record<string, LatencyStep[]> = {}
+  for (const kind of TARGETS) {
+    const server = await start(ctx, kind)
+    try {
+      series[kind] = await steppedFanout(ctx, kind, [server], ctx.sizes.fanoutRates, LABELS[kind])
+    } finally {
+      await closeAll(ctx)
+      await server.stop()
+    }
+  }
+  const ref = referenceRate(series)
+  const first = ctx.sizes.fanoutRates[0]
+  const at = (kind: string, rate: number) => stepAt(series[kind], rate)
+  const pick = <K extends keyof LatencyStep>(rate: number, key: K): Array<[string, LatencyStep[K] | undefined]> =>
+    TARGETS.map(kind => [kind, at(kind, rate)?.[key]])
+  const fig = <K extends keyof LatencyStep>(key: string, label: string, unit: string, better: 'higher' | 'lower', rate: number, field: K) => {
+    const [subject, ...baselines] = pick(rate, field) as Array<[string, number | null | undefined]>
+    return figure(key, label, unit, better, subject, baselines)
+  }
+  return {
+    details: [
+      `${ctx.sizes.fanoutSubscribers} subscribers in one room (roomwire: code room of seed 003, subscribers spread over ${ctx.sizes.fanoutUsers} users) + 1 publisher socket`,
+      `publish rates ${ctx.sizes.fanoutRates.join(', ')} msg/s, ${ctx.sizes.stepMs / 1000} s each, stepped until p99 > ${P99_LIMIT_MS} ms; figures compared at ${ref} msg/s, the highest rate every server ran`
+    ],
+    figures: [
+      fig('fanout.deliveries', `deliveries/s at ${ref} msg/s`, 'deliveries/s', 'higher', ref, 'deliveriesPerSecond'),
+      fig('fanout.cpu', `deliveries per server CPU-second at ${ref} msg/s`, 'deliveries/CPU-s', 'higher', ref, 'deliveriesPerServerCpuSecond'),
+      fig('fanout.p50', `p50 latency at ${ref} msg/s`, 'ms', 'lower', ref, 'p50Ms'),
+      fig('fanout.p99', `p99 latency at ${ref} msg/s`, 'ms', 'lower', ref, 'p99Ms'),
+      fig('fanout.p99.first', `p99 latency at ${first} msg/s`, 'ms', 'lower', first, 'p99Ms'),
+      figure('fanout.max', `max sustained deliveries/s (p99 ≤ ${P99_LIMIT_MS} ms, none lost)`, 'deliveries/s', 'higher',
+        ['roomwire', maxSustained(series.roomwire)], TARGETS.slice(1).map(k => [k, maxSustained(series[k])]))
+    ],
+    series
+  }
+}
+
+/** Many rooms of 10 members, one of each publishing (members hear it, the publisher too). */
+export async function manyRooms (ctx: Context): Promise<ScenarioOutput> {
+  const { rooms, roomRate } = ctx.sizes
+  const results: Record<string, LatencyStep> = {}
+  for (const kind of TARGETS) {
+    const server = await start(ctx, kind)
+    try {
+      ctx.progress.step(`${LABELS[kind]}: ${rooms} rooms of 10 joining`)
+      // Socket i is member ⌊i / rooms⌋ of room i % rooms: publishers alternate between clients.
+      await connectAll(ctx, kind, server.url, specs(kind, rooms * 10, (i) => ({
+        user: `r${i % rooms}-m${Math.floor(i / rooms)}`, rooms: [`R${i % rooms}`], publisher: i < rooms, record: true
+      })))
+      await quiet([server])
+      ctx.progress.step(`${LABELS[kind]}: ${rooms} rooms × ${roomRate} msg/s`)
+      const { publish: _p, ...step } = await runStep(ctx, [server], roomRate, 10)
+      results[kind] = step
+    } finally {
+      await closeAll(ctx)
+      await server.stop()
+    }
+  }
+  const fig = (key: keyof LatencyStep, label: string, unit: string, better: 'higher' | 'lower') => figure(
+    `rooms.${key}`, label, unit, better, ['roomwire', results.roomwire[key] as number | null],
+    TARGETS.slice(1).map(k => [k, results[k][key] as number | null]))
+  return {
+    details: [`${rooms} rooms × 10 members (distinct users), one publisher per room at ${roomRate} msg/s (${rooms * roomRate} msg/s in all) for ${ctx.sizes.stepMs / 1000} s; every member records, the publisher too`],
+    figures: [
+      fig('deliveriesPerSecond', 'deliveries/s', 'deliveries/s', 'higher'),
+      fig('deliveriesPerServerCpuSecond', 'deliveries per server CPU-second', 'deliveries/CPU-s', 'higher'),
+      fig('p50Ms', 'p50 latency', 'ms', 'lower'),
+      fig('p99Ms', 'p99 latency', 'ms', 'lower')
+    ],
+    series: Object.fromEntries(Object.entries(results).map(([k, s]) => [k, [s]]))
+  }
+}

@@ -1,0 +1,36 @@
+import type { Figure, LatencyStep } from '../lib/types.js'
+import type { Context } from './common.js'
+import { connectAndJoin, idleMemory } from './sockets.js'
+import { fanout, manyRooms } from './fanout.js'
+import { sendAck } from './ack.js'
+import { redisAdapter } from './redis.js'
+import { rest } from './rest.js'
+
+export interface ScenarioOutput {
+  details: string[]
+  figures: Figure[]
+  series?: Record<string, LatencyStep[]>
+}
+
+export interface Scenario {
+  id: string
+  title: string
+  /** A reason to skip it in this environment, or false. */
+  skip?: (ctx: Context) => string | false
+  run: (ctx: Context) => Promise<ScenarioOutput>
+}
+
+export const scenarios: Scenario[] = [
+  { id: 'memory', title: 'Idle memory per connection', run: idleMemory },
+  { id: 'connect', title: 'Connect-and-join rate', run: connectAndJoin },
+  { id: 'fanout', title: 'Fan-out in one room', run: fanout },
+  { id: 'rooms', title: 'Many rooms of 10', run: manyRooms },
+  { id: 'ack', title: '`send_message` ack round trip, message stored', run: sendAck },
+  {
+    id: 'redis',
+    title: 'Fan-out through the Redis Streams adapter',
+    skip: (ctx) => !ctx.redisUrl || !ctx.databaseUrl ? 'REDIS_URL and DATABASE_URL must both be set (Redis Streams adapter, PostgreSQL shared by the instances)' : false,
+    run: redisAdapter
+  },
+  { id: 'rest', title: 'REST with autocannon', run: rest }
+]

@@ -1,0 +1,56 @@
+import type { ServerHandle } from '../lib/proc.js'
+import type { LatencyStep } from '../lib/types.js'
+import { figure, start, type Context } from './common.js'
+import { maxSustained, referenceRate, stepAt, steppedFanout } from './fanout.js'
+import type { ScenarioOutput } from './index.js'
+
+const MEMORY = 'in-memory adapter'
+const ONE = 'Redis Streams, 1 instance'
+const TWO = 'Redis Streams, 2 instances'
+
+/**
+ * The fan-out of one room through roomwire's adapters, all on the run's PostgreSQL database:
+ * in-memory (no REDIS_URL), Redis Streams on one instance, and on two instances with the
+ * subscribers split between them (the publisher on the first). Redis' own CPU is not counted.
+ */
+export async function redisAdapter (ctx: Context): Promise<ScenarioOutput> {
+  const rates = ctx.sizes.redisRates
+  const base = { DATABASE_URL: ctx.databaseUrl! }
+  const redis = (name: string) => ({ ...base, REDIS_URL: ctx.redisUrl!, REDIS_KEY_PREFIX: `${ctx.redisPrefix}${name}:` })
+  const series: Record<string, LatencyStep[]> = {}
+  const variants: Array<[string, Array<Record<string, string>>]> = [
+    [MEMORY, [base]],
+    [ONE, [redis('one')]],
+    [TWO, [redis('two'), redis('two')]]
+  ]
+  for (const [name, envs] of variants) {
+    const servers: ServerHandle[] = []
+    try {
+      // One after the other: the first applies the migrations.
+      for (const env of envs) servers.push(await start(ctx, 'roomwire', env))
+      series[name] = await steppedFanout(ctx, 'roomwire', servers, rates, name)
+    } finally {
+      await Promise.all(servers.map(s => s.stop()))
+    }
+  }
+  const ref = referenceRate(series)
+  const at = (name: string, key: keyof LatencyStep) => stepAt(series[name], ref)?.[key] as number | null | undefined
+  const figures = [ONE, TWO].flatMap((subject) => [
+    figure(`redis.deliveries.${subject === ONE ? 1 : 2}`, `${subject}: deliveries/s at ${ref} msg/s`, 'deliveries/s', 'higher',
+      [subject, at(subject, 'deliveriesPerSecond')], [[MEMORY, at(MEMORY, 'deliveriesPerSecond')]]),
+    figure(`redis.max.${subject === ONE ? 1 : 2}`, `${subject}: max sustained deliveries/s`, 'deliveries/s', 'higher',
+      [subject, maxSustained(series[subject])], [[MEMORY, maxSustained(series[MEMORY])]]),
+    figure(`redis.cpu.${subject === ONE ? 1 : 2}`, `${subject}: deliveries per server CPU-second at ${ref} msg/s`, 'deliveries/CPU-s', 'higher',
+      [subject, at(subject, 'deliveriesPerServerCpuSecond')], [[MEMORY, at(MEMORY, 'deliveriesPerServerCpuSecond')]]),
+    figure(`redis.p99.${subject === ONE ? 1 : 2}`, `${subject}: p99 latency at ${ref} msg/s`, 'ms', 'lower',
+      [subject, at(subject, 'p99Ms')], [[MEMORY, at(MEMORY, 'p99Ms')]])
+  ])
+  return {
+    details: [
+      `roomwire on PostgreSQL; ${ctx.sizes.fanoutSubscribers} subscribers in one code room + 1 publisher; rates ${rates.join(', ')} msg/s, ${ctx.sizes.stepMs / 1000} s each, until p99 > 100 ms`,
+      `2 instances: client process i connects to instance i mod 2 (the publisher to the first); server CPU is the sum of both; Redis' own CPU is not counted; figures compared at ${ref} msg/s`
+    ],
+    figures,
+    series
+  }
+}

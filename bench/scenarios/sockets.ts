@@ -1,0 +1,89 @@
+import type { ServerKind } from '../lib/types.js'
+import { LABELS, closeAll, connectAll, figure, quiet, round, specs, start, type Context } from './common.js'
+import type { ScenarioOutput } from './index.js'
+
+const SOCKET_TARGETS: ServerKind[] = ['roomwire', 'bare-socketio', 'raw-ws']
+
+/**
+ * Idle memory per connection: heap and RSS after a full GC in the server, before and after N
+ * idle connected sockets (roomwire: each its own user on `/`, authenticated, in no room).
+ */
+export async function idleMemory (ctx: Context): Promise<ScenarioOutput> {
+  const levels = ctx.sizes.memoryLevels
+  const perTarget: Record<string, Array<{ heap: number, rss: number }>> = {}
+  // roomwire's presence, profiles and registry live in its store: in the heap on the embedded
+  // defaults, in Redis with REDIS_URL. Both are measured when Redis is there.
+  const targets: Array<{ name: string, kind: ServerKind, env: Record<string, string> }> = SOCKET_TARGETS.map(kind => ({ name: kind, kind, env: {} }))
+  if (ctx.redisUrl) {
+    targets.splice(1, 0, { name: 'roomwire-redis', kind: 'roomwire', env: { REDIS_URL: ctx.redisUrl, REDIS_KEY_PREFIX: `${ctx.redisPrefix}memory:` } })
+  }
+  for (const { name, kind, env } of targets) {
+    const server = await start(ctx, kind, env)
+    try {
+      const before = await server.memory()
+      perTarget[name] = []
+      let open = 0
+      for (const level of levels) {
+        ctx.progress.step(`${LABELS[name] ?? name}: ${level} idle sockets`)
+        const batch = specs(kind, level - open, (i) => ({ user: `idle-${open + i}`, rooms: [] }))
+        await connectAll(ctx, kind, server.url, batch)
+        open = level
+        // Connecting users are announced (roomwire's user:status): measure once that is over.
+        await quiet([server])
+        const after = await server.memory()
+        perTarget[name].push({
+          heap: Math.round((after.heapUsed - before.heapUsed) / level),
+          rss: Math.round((after.rss - before.rss) / level)
+        })
+      }
+    } finally {
+      await closeAll(ctx)
+      await server.stop()
+    }
+  }
+  const figures = levels.flatMap((level, i) => (['heap', 'rss'] as const).flatMap((what) => {
+    const baselines: Array<[string, number]> = [['bare-socketio', perTarget['bare-socketio'][i][what]], ['raw-ws', perTarget['raw-ws'][i][what]]]
+    const label = `idle ${what === 'heap' ? 'heap' : 'RSS'} per connection, ${level} sockets`
+    return [
+      figure(`memory.${what}.${level}`, label, 'bytes', 'lower', ['roomwire', perTarget.roomwire[i][what]], baselines),
+      ...(perTarget['roomwire-redis']
+        ? [figure(`memory.redis.${what}.${level}`, `${label}, store in Redis`, 'bytes', 'lower', ['roomwire-redis', perTarget['roomwire-redis'][i][what]], baselines)]
+        : [])
+    ]
+  }))
+  return {
+    details: [
+      `${levels.join(' then ')} idle sockets; (after − before) / N, each read after a full GC in the server; roomwire sockets authenticated on \`/\` as distinct users`,
+      ctx.redisUrl
+        ? 'roomwire measured twice: on the embedded defaults (presence, profiles and the connection registry in the in-process store, i.e. in this heap) and with REDIS_URL (that state in Redis)'
+        : 'REDIS_URL unset: roomwire measured on the embedded defaults only (its store is in this heap)'
+    ],
+    figures
+  }
+}
+
+/**
+ * Connect-and-join rate: sockets connected and joined to rooms of 10 (distinct users), from
+ * the first connect to the last join ack, 50 in flight per client process.
+ */
+export async function connectAndJoin (ctx: Context): Promise<ScenarioOutput> {
+  const n = ctx.sizes.connectSockets
+  const rates: Record<string, number> = {}
+  for (const kind of SOCKET_TARGETS) {
+    const server = await start(ctx, kind)
+    try {
+      ctx.progress.step(`${LABELS[kind]}: ${n} sockets connect and join`)
+      const sockets = specs(kind, n, (i) => ({ user: `joiner-${i}`, rooms: [`J${Math.floor(i / 10)}`] }))
+      const { seconds } = await connectAll(ctx, kind, server.url, sockets)
+      rates[kind] = round(n / seconds, 1)
+    } finally {
+      await closeAll(ctx)
+      await server.stop()
+    }
+  }
+  return {
+    details: [`${n} sockets, rooms of 10, ${ctx.clients.length} client processes × 50 in flight; rate = N / (last join ack − first connect)`],
+    figures: [figure('connect.rate', 'connect + join rate', 'sockets/s', 'higher', ['roomwire', rates.roomwire],
+      [['bare-socketio', rates['bare-socketio']], ['raw-ws', rates['raw-ws']]])]
+  }
+}

@@ -1,0 +1,66 @@
+import { execFile } from 'node:child_process'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+
+/**
+ * The benchmark suite runs end to end (`--smoke`: tiny sizes) and writes what it promises:
+ * every scenario with numeric figures and ratios, the goals, the chart. No timing or goal is
+ * asserted: the figures of a smoke run on a busy machine mean nothing.
+ */
+const SCENARIOS = ['memory', 'connect', 'fanout', 'rooms', 'ack', 'redis', 'rest']
+const services = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL)
+const runner = join(import.meta.dirname, '..', '..', 'dist', 'bench', 'run.js')
+
+interface Figure { key: string, subject: { value: unknown }, baselines: Array<{ name: string, value: unknown, ratio: unknown }> }
+interface Scenario { id: string, status: string, reason?: string, figures: Figure[], series?: Record<string, unknown[]> }
+
+t.test('npm run bench -- --smoke writes every scenario, its baselines and the chart', async (t) => {
+  t.ok(existsSync(runner), 'dist/bench/run.js is built (npm test builds it first)')
+  const out = t.testdir()
+  const { code, stderr } = await new Promise<{ code: number | null, stderr: string }>((resolve) => {
+    execFile(process.execPath, [runner, '--smoke', '--quiet', '--out', out], { timeout: 150_000, maxBuffer: 16 * 2 ** 20 }, (err, _stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stderr })
+    })
+  })
+  t.equal(code, 0, `the run succeeds${stderr ? `: ${stderr.slice(-2000)}` : ''}`)
+
+  const files = readdirSync(out)
+  const stamped = files.find(f => /^\d{4}-\d\d-\d\dT.*\.json$/.test(f))
+  t.ok(stamped, 'a <ISO time>.json')
+  for (const f of ['latest.json', 'latest.md', 'latest.svg']) t.ok(files.includes(f), f)
+  t.ok(files.some(f => /^\d{4}-.*\.md$/.test(f)) && files.some(f => /^\d{4}-.*\.svg$/.test(f)), 'the run\'s own .md and .svg')
+  t.notOk(files.some(f => f.endsWith('.tmp')), 'no temporary file left')
+  const svg = readFileSync(join(out, 'latest.svg'), 'utf8')
+  t.match(svg, /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/, 'the chart is an SVG')
+  for (const name of ['roomwire', 'bare Socket.IO', 'raw ws']) t.match(svg, `${name} p99`, `the chart has ${name}'s p99`)
+
+  const results = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as {
+    mode: string, machine: Record<string, unknown>, scenarios: Scenario[], goals: Array<{ met: unknown }>
+  }
+  t.equal(results.mode, 'smoke')
+  t.type(results.machine.cpu, 'string')
+  t.type(results.machine.cores, 'number')
+  t.same(results.scenarios.map(s => s.id), SCENARIOS, 'every scenario, in order')
+  t.equal(results.goals.length, 7, 'the six goals of the issue (idle heap read on both stores)')
+  for (const goal of results.goals) t.ok(goal.met === true || goal.met === false || goal.met === null, 'a goal is met, missed or not measured')
+
+  for (const scenario of results.scenarios) {
+    if (scenario.id === 'redis' && !services) {
+      t.equal(scenario.status, 'skipped', 'redis: skipped without REDIS_URL and DATABASE_URL')
+      t.match(scenario.reason, /REDIS_URL/)
+      continue
+    }
+    t.equal(scenario.status, 'ok', `${scenario.id}: ran${scenario.reason ? ` (${scenario.reason})` : ''}`)
+    t.ok(scenario.figures.length > 0, `${scenario.id}: has figures`)
+    for (const f of scenario.figures) {
+      t.ok(Number.isFinite(f.subject.value), `${f.key}: a number (${f.subject.value})`)
+      t.ok(f.baselines.length > 0, `${f.key}: has a baseline`)
+      for (const b of f.baselines) {
+        t.ok(Number.isFinite(b.value) && Number.isFinite(b.ratio), `${f.key} vs ${b.name}: value and ratio are numbers (${b.value}, ${b.ratio})`)
+      }
+    }
+  }
+  const fanout = results.scenarios.find(s => s.id === 'fanout')!
+  t.same(Object.keys(fanout.series ?? {}), ['roomwire', 'bare-socketio', 'raw-ws'], 'the fan-out series of each server')
+})
