@@ -35,8 +35,13 @@ async function createPostgres (url: string): Promise<Database> {
   const { drizzle } = await import('drizzle-orm/node-postgres')
   const { migrate } = await import('drizzle-orm/node-postgres/migrator')
   const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5_000 })
-  // An idle client that errors (server restart) must not crash the process; the pool replaces it.
+  // A client whose connection drops (server restart, network) emits 'error'. While idle the pool
+  // listens and replaces it; while checked out (a drizzle transaction, the chat sequencer's pinned
+  // connection) nothing would, and an unheard 'error' event ends the process. With a listener
+  // on every client the work in flight rejects instead, and the pool drops the broken client on
+  // release (it is no longer queryable).
   pool.on('error', () => {})
+  pool.on('connect', (client) => { client.on('error', () => {}) })
   const db = drizzle(pool, { schema })
   const lock = await pool.connect().catch(async (err: Error) => {
     await pool.end()
