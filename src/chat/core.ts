@@ -67,6 +67,7 @@ export function checkContent (raw: string, maxLength: number): string {
 }
 
 const notFound = () => new AppError('ROOM_NOT_FOUND', 'Room not found', 404)
+const notAMember = () => new AppError('NOT_A_MEMBER', 'You are not a member of this group', 403)
 
 /** The name a message or event carries: seed 001 shows display names, seeds 003 and 004 usernames. */
 const nameIn = (kind: RoomRef['kind'], user: ChatUser) => kind === 'group' ? user.displayName : user.username
@@ -108,9 +109,7 @@ export function createChat (options: ChatOptions) {
     if (room.kind === 'code') return undefined
     const access = await repo.access(room.id, userId, room.kind)
     if (!access) throw notFound()
-    if (room.kind === 'group' && access.role === null && !force) {
-      throw new AppError('NOT_A_MEMBER', 'You are not a member of this group', 403)
-    }
+    if (room.kind === 'group' && access.role === null && !force) throw notAMember()
     return access.memberCount
   }
 
@@ -161,10 +160,21 @@ export function createChat (options: ChatOptions) {
   async function send (input: SendInput): Promise<{ message: ChatMessage, duplicate: boolean }> {
     const { room, sender } = input
     const content = checkContent(input.content, maxLength)
-    if (room.kind === 'group' && sender) await admit(room, sender.id, input.force)
+    // A group send checks membership. On the plain path (no client id, no reply) the insert does
+    // it in its own statement; otherwise, and before NOT_IN_ROOM, a query of its own keeps which
+    // error wins as it was.
+    const checksMember = room.kind === 'group' && sender !== null
+    const plain = (input.clientMessageId ?? null) === null && (input.replyToId ?? null) === null
+    let admitted = !checksMember
+    if (checksMember && !plain) {
+      await admit(room, sender.id, input.force)
+      admitted = true
+    }
     if (input.socketId !== undefined && !(await inRoom(input.socketId, room))) {
+      if (!admitted) await admit(room, sender!.id, input.force)
       throw new AppError('NOT_IN_ROOM', 'Join the room before sending to it')
     }
+    const memberId = !admitted && input.force !== true ? sender!.id : null
     const senderId = sender?.id ?? null
     const senderName = sender ? nameIn(room.kind, sender) : 'system'
     const type = input.type ?? (room.kind === 'group' ? 'TEXT' : 'text')
@@ -194,13 +204,13 @@ export function createChat (options: ChatOptions) {
         if (first) return { message: toChatMessage(kind, first), duplicate: true }
       }
       const replyToId = input.replyToId ?? null
-      const outcome = await sequencer.run(room.id, async (tx) => {
+      const outcome = await sequencer.run(room.id, async (tx, statement) => {
         if (replyToId !== null && !(await repo.messageInRoom(tx, room.id, replyToId))) {
           throw new AppError('INVALID_REQUEST', 'replyToId is not a message of this room')
         }
-        return await repo.insertMessage(tx, kind, {
+        return await repo.insertMessage(statement, kind, {
           roomId: room.id, senderId, senderName, content, type, replyToId, clientMessageId, metadata: input.metadata ?? null
-        })
+        }, memberId)
       }, async (result) => {
         if ('message' in result) {
           await deliver(presenter.message(toChatMessage(kind, result.message)), room, senderId ?? '').catch(onError)
@@ -208,6 +218,7 @@ export function createChat (options: ChatOptions) {
       })
       if ('missing' in outcome) {
         if (outcome.missing === 'room') throw notFound()
+        if (outcome.missing === 'member') throw notAMember()
         // Another send with the same clientMessageId committed first.
         const first = await repo.messageByClientId(senderId!, clientMessageId!)
         if (!first) throw new AppError('INTERNAL_ERROR', 'Duplicate message not found', 500)

@@ -1,10 +1,17 @@
-import { and, asc, desc, eq, lt, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, lt, sql, type SQL } from 'drizzle-orm'
 import type { Db } from '../db/index.js'
 import { chatMembers, chatRooms, messages } from '../db/schema/index.js'
 
 /** A transaction of `Db` (what `db.transaction` hands its callback). */
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
 type Executor = Db | Tx
+
+/**
+ * Runs one statement and answers its rows. `name` names it: on PostgreSQL it is then prepared
+ * once per connection and planned once, not again for every message (the insert's planning
+ * took as long as its execution).
+ */
+export type Statement = <R extends Record<string, unknown>>(name: string, query: SQL) => Promise<R[]>
 
 /** Rooms that live in SQL; code rooms (seed 003) never do. */
 export type StoredKind = 'group' | 'channel'
@@ -36,6 +43,7 @@ export type StoredMessage = typeof messages.$inferSelect
 /** The row `insertMessage` reads back (column names as SQL has them). */
 interface InsertedRow extends Record<string, unknown> {
   found: number
+  updated: number
   id: string | null
   room_id: string
   seq: string | number
@@ -178,21 +186,21 @@ export function createChatRepository (db: Db) {
     },
 
     /**
-     * Takes the room's next seq and stores the message in the transaction `tx`. The update locks
-     * the room row until commit, so seqs are gapless and in commit order. Null when the room is
-     * gone, or when the sender's clientMessageId is already stored (nothing is written then).
-     */
-    /**
      * Takes the room's next seq and stores the message in ONE statement (a data-modifying CTE):
-     * atomic on its own, so the caller needs no BEGIN/COMMIT round trips around it. It always
-     * answers one row: `found` 0 when the room is not there, no message when the client id was a
-     * duplicate (the seq is then used up, as a rolled-back sequence value would be).
+     * atomic on its own, so the caller needs no BEGIN/COMMIT round trips around it. With
+     * `memberId` the room is only touched when that user is one of its members, so a send needs no
+     * separate membership query. It always answers one row: `found` 0 when the room is not there,
+     * `updated` 0 when `memberId` is not a member (nothing is written then), no message when the
+     * client id was a duplicate (the seq is then used up, as a rolled-back sequence value would be).
      */
-    async insertMessage (tx: Executor, kind: StoredKind, input: NewMessage): Promise<{ message: StoredMessage } | { missing: 'room' | 'duplicate' }> {
-      const result = await tx.execute<InsertedRow>(sql`
+    async insertMessage (statement: Statement, kind: StoredKind, input: NewMessage, memberId: string | null = null): Promise<{ message: StoredMessage } | { missing: 'room' | 'member' | 'duplicate' }> {
+      const member = memberId === null
+        ? sql``
+        : sql`and exists (select 1 from ${chatMembers} m where m.room_id = ${input.roomId} and m.user_id = ${memberId})`
+      const [row] = await statement<InsertedRow>(memberId === null ? 'roomwire_insert_message' : 'roomwire_insert_member_message', sql`
         with s as (
           update ${chatRooms} set last_seq = last_seq + 1, last_activity_at = now()
-          where id = ${input.roomId} and kind = ${kind}
+          where id = ${input.roomId} and kind = ${kind} ${member}
           returning last_seq
         ), i as (
           insert into ${messages} (room_id, seq, sender_id, sender_name, content, type, reply_to_id, client_message_id, metadata)
@@ -202,11 +210,12 @@ export function createChatRepository (db: Db) {
           on conflict (sender_id, client_message_id) where client_message_id is not null do nothing
           returning *
         )
-        select (select count(*) from s)::int as found, i.id, i.room_id, i.seq, i.sender_id, i.sender_name,
+        select (select count(*) from ${chatRooms} r where r.id = ${input.roomId} and r.kind = ${kind})::int as found,
+          (select count(*) from s)::int as updated, i.id, i.room_id, i.seq, i.sender_id, i.sender_name,
           i.content, i.type, i.reply_to_id, i.client_message_id, i.metadata, i.created_at
         from (select 1) as one left join i on true`)
-      const row = result.rows[0]
       if (!row || Number(row.found) === 0) return { missing: 'room' }
+      if (Number(row.updated) === 0) return { missing: 'member' }
       if (row.id === null) return { missing: 'duplicate' }
       return {
         message: {

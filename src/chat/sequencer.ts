@@ -1,8 +1,10 @@
 import type { Pool, PoolClient } from 'pg'
+import type { SQL } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/node-postgres'
+import { PgDialect } from 'drizzle-orm/pg-core'
 import type { Database, Db } from '../db/index.js'
 import * as schema from '../db/schema/index.js'
-import type { Tx } from './repository.js'
+import type { Statement, Tx } from './repository.js'
 
 export interface Sequencer {
   /**
@@ -11,8 +13,10 @@ export interface Sequencer {
    * holding the room's lock from before the transaction until `publish` resolves. The next
    * message of the room takes its seq only after this one was handed to the adapter, so every
    * instance's broadcasts of a room leave in seq order (the adapter's stream keeps that order).
+   * Resolves once `publish` has; on PostgreSQL the lock is released right after, in the room's
+   * queue.
    */
-  run<T> (roomId: string, store: (tx: Tx) => Promise<T>, publish: (result: T) => Promise<void>): Promise<T>
+  run<T> (roomId: string, store: (tx: Tx, statement: Statement) => Promise<T>, publish: (result: T) => Promise<void>): Promise<T>
 }
 
 /** One promise chain per key: work for a key runs one at a time, in call order. */
@@ -40,7 +44,7 @@ export function createSequencer (database: Database): Sequencer {
     return {
       run (roomId, store, publish) {
         return enqueue(roomId, async () => {
-          const result = await database.db.transaction(store)
+          const result = await database.db.transaction((tx) => store(tx, async <R extends Record<string, unknown>>(_name: string, query: SQL) => (await tx.execute<R>(query)).rows as R[]))
           await publish(result)
           return result
         })
@@ -60,31 +64,41 @@ export function createSequencer (database: Database): Sequencer {
     return db
   }
 
+  const dialect = new PgDialect()
+  const statementOn = (client: PoolClient): Statement => async (name, query) => {
+    const { sql: text, params } = dialect.sqlToQuery(query)
+    return (await client.query({ name, text, values: params })).rows
+  }
+
   return {
-    run (roomId, store, publish) {
-      return enqueue(roomId, async () => {
-        const client = await pool.connect()
-        const key = `roomwire:chat:${roomId}`
-        // Set when the connection may be broken: the client is then destroyed, not reused.
-        let broken: Error | undefined
-        try {
-          await client.query('select pg_advisory_lock(hashtextextended($1, 0))', [key])
-            .catch((err: Error) => { broken = err; throw err })
+    run<T> (roomId: string, store: (tx: Tx, statement: Statement) => Promise<T>, publish: (result: T) => Promise<void>): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        enqueue(roomId, async () => {
+          const client = await pool.connect()
+          const key = `roomwire:chat:${roomId}`
+          // Set when the connection may be broken: the client is then destroyed, not reused.
+          let broken: Error | undefined
           try {
-            // No BEGIN/COMMIT: the lock orders the room's sends, and the insert is one statement
-            // (repository.insertMessage), atomic on its own; two round trips fewer per message.
-            const result = await store(dbOf(client) as unknown as Tx)
-            await publish(result)
-            return result
+            await client.query({ name: 'roomwire_room_lock', text: 'select pg_advisory_lock(hashtextextended($1, 0))', values: [key] })
+              .catch((err: Error) => { broken = err; throw err })
+            try {
+              // No BEGIN/COMMIT: the lock orders the room's sends, and the insert is one statement
+              // (repository.insertMessage), atomic on its own; two round trips fewer per message.
+              const result = await store(dbOf(client) as unknown as Tx, statementOn(client))
+              await publish(result)
+              // Stored and handed to the adapter: the sender's ack need not wait for the unlock.
+              // The room's queue does, so this instance's next send of the room finds it free.
+              resolve(result)
+            } finally {
+              // Unlocking fails only on a broken connection; destroying the client ends the
+              // session, which releases the lock on the server.
+              await client.query({ name: 'roomwire_room_unlock', text: 'select pg_advisory_unlock(hashtextextended($1, 0))', values: [key] })
+                .catch((err: Error) => { broken = err })
+            }
           } finally {
-            // Unlocking fails only on a broken connection; destroying the client ends the
-            // session, which releases the lock on the server.
-            await client.query('select pg_advisory_unlock(hashtextextended($1, 0))', [key])
-              .catch((err: Error) => { broken = err })
+            client.release(broken)
           }
-        } finally {
-          client.release(broken)
-        }
+        }).catch(reject)
       })
     }
   }

@@ -1,8 +1,8 @@
 import t from 'tap'
 import { and, count, eq } from 'drizzle-orm'
 import { buildTestApp, connected, modes, servicesSkipReason } from '../helper.js'
-import { messages } from '../../src/db/schema/index.js'
-import { bearer, ChatClient, coreEvent, createChannel, createGroup, flush, newUser, testDb } from './fixtures.js'
+import { chatRooms, messages } from '../../src/db/schema/index.js'
+import { bearer, chat, ChatClient, coreEvent, createChannel, createGroup, flush, newUser, testDb } from './fixtures.js'
 
 const skip = servicesSkipReason()
 if (skip) t.skip(skip, async () => {})
@@ -58,6 +58,16 @@ for (const mode of modes()) {
     const db = await testDb(t, mode)
     const [stored] = await db.select({ n: count() }).from(messages).where(eq(messages.senderId, outsider.user.id))
     t.equal(stored.n, 1, 'only the one channel message of the outsider was stored')
+
+    // The service API's group send checks membership inside the insert: a refused send takes no seq.
+    const seqOf = async () => (await db.select({ lastSeq: chatRooms.lastSeq }).from(chatRooms).where(eq(chatRooms.id, groupId)))[0].lastSeq
+    const before = await seqOf()
+    const group = { kind: 'group' as const, id: groupId }
+    await t.rejects(chat(app).send({ room: group, sender: outsider.user, content: 'let me in' }), { code: 'NOT_A_MEMBER' }, 'a non-member through the service API')
+    t.equal(await seqOf(), before, 'the refused send took no seq')
+    await t.rejects(chat(app).send({ room: { kind: 'group', id: '6a0d3a3c-3b8e-4c55-9a53-8e1ef0f6d2c1' }, sender: member.user, content: 'x' }), { code: 'ROOM_NOT_FOUND' })
+    t.match(await chat(app).send({ room: group, sender: member.user, content: 'a member' }), { message: { seq: before + 1 }, duplicate: false })
+    t.match(await chat(app).send({ room: group, sender: outsider.user, content: 'forced', force: true }), { message: { seq: before + 2 } }, 'force skips the check')
   })
 
   t.test(`${mode}: idempotent clientMessageId, HTML round trip, replies`, async (t) => {
