@@ -139,12 +139,14 @@ export default fp<SocketIoPluginOptions>(async (app, opts) => {
   const config = app.realtimeConfig
   let adapterClient: Redis | null = null
   let adapter: ServerOptions['adapter'] | undefined
-  if (config.redisUrl) {
+  // An adapter passed in `serverOptions` wins; no Redis client of ours is opened for it then.
+  if (config.redisUrl && opts.serverOptions?.adapter === undefined) {
     const prefix = config.redisKeyPrefix
     // A client of its own: the adapter blocks on XREAD. While Redis is down its commands wait
     // for a reconnect, but are rejected after two attempts instead of queueing without bound
     // (a socket event that broadcasts must answer, not hang).
-    adapterClient = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 })
+    // Named, so that CLIENT LIST tells the adapter's connection from the store's.
+    adapterClient = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, connectionName: `${prefix}socket.io` })
     adapterClient.on('error', (err) => { app.log.debug({ err }, 'socket.io adapter redis error') })
     await adapterClient.connect()
     adapter = closableStreamsAdapter(adapterClient, {

@@ -1,6 +1,8 @@
 import t from 'tap'
 import Fastify from 'fastify'
-import { buildTestApp, connect, connected, registerUser, modes, sharedPglite, JWT_SECRET, IP_HASH_SECRET } from './helper.js'
+import { Redis } from 'ioredis'
+import { ClosableSessionAwareAdapter } from '../plugins/socket-io.js'
+import { buildTestApp, connect, connected, registerUser, modes, servicesSkipReason, sharedPglite, JWT_SECRET, IP_HASH_SECRET } from './helper.js'
 import { badTokens, claims, hs256 } from './tokens.js'
 import { realtime, buildApp } from '../src/app.js'
 import { loadConfig, ConfigError } from '../src/config.js'
@@ -114,4 +116,16 @@ t.test('.env.example lists every configuration variable', async (t) => {
   for (const variable of Object.values(configVariables)) {
     t.match(example, new RegExp(`^#? ?${variable}=`, 'm'), `${variable} is in .env.example`)
   }
+})
+
+t.test('an adapter passed in socketIo options is used, and roomwire opens no Redis client for its own', { skip: servicesSkipReason() }, async (t) => {
+  const redis = new Redis(process.env.REDIS_URL!)
+  t.teardown(() => { redis.disconnect() })
+  const { app, prefix } = await buildTestApp(t, { mode: 'services', socketIo: { adapter: ClosableSessionAwareAdapter as never } })
+  const adapterClients = async () => ((await redis.client('LIST')) as string).split('\n')
+    .filter((line) => line.includes(` name=${prefix}socket.io `)).length
+  t.ok(app.io.of('/').adapter instanceof ClosableSessionAwareAdapter, 'the given adapter')
+  t.equal(await adapterClients(), 0, 'no Redis client for a Streams adapter')
+  await buildTestApp(t, { mode: 'services', shared: { prefix } })
+  t.ok(await adapterClients() >= 1, 'an app on the default adapter has its client, by that name')
 })
