@@ -100,11 +100,52 @@ eachBackend(t, async (t, { prefix, stores }) => {
     t.equal(await store.exists('z'), false)
   })
 
+  t.test('sets and hashes keep their content as they grow past a few entries and shrink again', async (t) => {
+    const members = Array.from({ length: 20 }, (_, i) => `m${i}`)
+    for (const member of members) await store.sAdd('grow:set', member)
+    t.equal(await store.sAdd('grow:set', 'm3', 'm19', 'm20'), 1)
+    t.equal(await store.sCard('grow:set'), 21)
+    t.equal(await store.sIsMember('grow:set', 'm17'), true)
+    t.equal(await store.sRem('grow:set', ...members), 20)
+    t.same(await store.sMembers('grow:set'), ['m20'])
+    t.equal(await store.sRem('grow:set', 'm20'), 1)
+    t.equal(await store.exists('grow:set'), false)
+
+    const fields = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`f${i}`, `v${i}`]))
+    await store.hSet('grow:hash', { f0: 'first' })
+    await store.hSet('grow:hash', fields)
+    t.same(await store.hGetAll('grow:hash'), fields, 'a field set again takes the new value')
+    await store.hSet('grow:hash', { f11: 'changed', extra: 'x' })
+    t.equal(await store.hGet('grow:hash', 'f11'), 'changed')
+    t.equal(await store.hLen('grow:hash'), 13)
+    t.equal(await store.hDel('grow:hash', ...Object.keys(fields), 'nope'), 12)
+    t.same(await store.hGetAll('grow:hash'), { extra: 'x' })
+    t.equal(await store.hDel('grow:hash', 'extra', 'extra'), 1)
+    t.equal(await store.exists('grow:hash'), false)
+  })
+
+  t.test('a long JSON value reads back as written', async (t) => {
+    const value = JSON.stringify({ userId: 'u'.repeat(40), displayName: 'Ünïcödé ✓', list: Array.from({ length: 30 }, (_, i) => i) })
+    await store.set('json', value)
+    await store.hSet('json:h', { a: value })
+    t.equal(await store.get('json'), value)
+    t.equal(await store.hGet('json:h', 'a'), value)
+    await store.del('json', 'json:h')
+  })
+
   t.test('wrong type errors as Redis does', async (t) => {
     await store.set('wt', 'v')
     await t.rejects(store.sAdd('wt', 'x'), /WRONGTYPE/)
     await t.rejects(store.hGet('wt', 'x'), /WRONGTYPE/)
-    await store.del('wt')
+    await t.rejects(store.zAdd('wt', 1, 'x'), /WRONGTYPE/)
+    await store.sAdd('wt:set', 'a')
+    await t.rejects(store.get('wt:set'), /WRONGTYPE/)
+    await t.rejects(store.hSet('wt:set', { f: 'v' }), /WRONGTYPE/)
+    await store.pexpire('wt:set', 60_000)
+    await store.set('wt:set', 'now a string')
+    t.equal(await store.get('wt:set'), 'now a string', 'SET replaces a value of any kind')
+    t.equal(await store.pttl('wt:set'), -1, 'and its expiry')
+    await store.del('wt', 'wt:set')
   })
 
   t.test('scan lists logical keys by glob', async (t) => {
