@@ -66,7 +66,10 @@ export default fp(async (app) => {
         throw new AppError('INVALID_TOKEN', expired ? 'Token expired' : 'Invalid token', 401)
       }
       if (typeof claims.exp !== 'number') throw new AppError('INVALID_TOKEN', 'Token has no expiry', 401)
-      return { ...identityFromClaims(claims), exp: claims.exp }
+      const { id, username, displayName, role } = identityFromClaims(claims)
+      // Written out, not spread: a spread copy with one more property got a hidden class of its
+      // own each time (about 250 bytes, kept by every socket's `data.identity`).
+      return { id, username, displayName, role, exp: claims.exp }
     },
     async authenticate (request) {
       const token = bearer(request)

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import type { Server } from 'socket.io'
+import type { Server, Socket } from 'socket.io'
 import type { Identity } from '../src/auth/identity.js'
 import { createChat, type Chat } from '../src/chat/core.js'
 import { createChatSocketEvents } from '../src/chat/events.js'
@@ -41,6 +41,14 @@ export default fp(async (app) => {
   })
   registerEventTable(app.io, events.table)
 
+  // One listener shared by every socket (Socket.IO calls it with the socket as `this`): a
+  // connection costs no closure of its own for its cleanup.
+  function disconnected (this: Socket, reason: string): void {
+    const socket = this
+    const user = events.userOf(socket)
+    presenceHub.track(events.after(socket, () => chat.disconnect(socket.id, user, reason))).catch(onError)
+  }
+
   nsp.use(app.realtimeAuth.socketMiddleware({ required: true }))
   nsp.on('connection', (socket) => {
     const user = chatUser(socket.data.identity as Identity)
@@ -53,9 +61,7 @@ export default fp(async (app) => {
       }
     })
     events.bind(socket, user, ready)
-    socket.on('disconnect', (reason) => {
-      presenceHub.track(events.after(socket, () => chat.disconnect(socket.id, user, reason))).catch(onError)
-    })
+    socket.on('disconnect', disconnected)
   })
 
   // An instance that crashed (swept by a survivor) or shut down: its users leave their rooms.

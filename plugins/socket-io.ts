@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
 import { Server, type Namespace, type ServerOptions } from 'socket.io'
 import { createAdapter } from '@socket.io/redis-streams-adapter'
-import { SessionAwareAdapter } from 'socket.io-adapter'
+import { SessionAwareAdapter, type BroadcastOptions } from 'socket.io-adapter'
 import { parseCorsOrigin } from '../src/config.js'
 
 declare module 'fastify' {
@@ -17,6 +17,20 @@ export interface SocketIoPluginOptions {
   path?: string
   /** Extra Socket.IO server options, merged over the ones built from config. */
   serverOptions?: Partial<ServerOptions>
+}
+
+/** What SessionAwareAdapter keeps of a broadcast for connection state recovery (a private field). */
+interface StoredPacket { id: string, opts: BroadcastOptions, data: unknown[], emittedAt: number }
+
+// Shared by every stored broadcast sent to everyone, or excepting no one: recovery only reads them.
+const NO_ROOMS: Set<string> = new Set()
+const TO_EVERYONE: BroadcastOptions = { rooms: NO_ROOMS, except: NO_ROOMS }
+
+/** The options recovery reads (`rooms`, `except`), with the shared empty set where one is empty. */
+function storedOptions (opts: BroadcastOptions): BroadcastOptions {
+  const rooms = opts.rooms.size === 0 ? NO_ROOMS : opts.rooms
+  const except = opts.except === undefined || opts.except.size === 0 ? NO_ROOMS : opts.except
+  return rooms === NO_ROOMS && except === NO_ROOMS ? TO_EVERYONE : { rooms, except }
 }
 
 /**
@@ -43,6 +57,23 @@ export class ClosableSessionAwareAdapter extends SessionAwareAdapter {
       globalThis.setInterval = original
     }
     this.timers = timers
+  }
+
+  /**
+   * Every broadcast is kept for maxDisconnectionDuration (2 min), so that a socket that comes
+   * back gets what it missed. The library keeps the options it was sent with (two Sets, most
+   * often empty, and flags recovery never reads) and the data array grown by the offset pushed
+   * on it (room for 16 more): about 760 bytes a broadcast, where these take about 220. With every
+   * user who comes online announced to all of `/`, that was a connection's largest cost.
+   */
+  override broadcast (packet: { data: unknown[] }, opts: BroadcastOptions): void {
+    const stored = (this as unknown as { packets: StoredPacket[] }).packets
+    const count = stored.length
+    super.broadcast(packet, opts)
+    if (stored.length === count) return
+    const last = stored[stored.length - 1]
+    last.opts = storedOptions(opts)
+    last.data = last.data.slice()
   }
 
   override close (): void {

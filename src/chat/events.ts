@@ -17,12 +17,19 @@ export interface ChatSocketEventsOptions {
   onUnexpected?: (err: unknown, event: string, socket: Socket) => void
 }
 
+/**
+ * What a connected socket of `/` holds between events: its user, and only while something is
+ * queued, the queue's tail (an idle socket keeps no promise).
+ */
 interface SocketState {
   user: ChatUser
-  /** The core's connect for this socket; every handler waits for it. */
-  ready: Promise<unknown>
-  /** The socket's events run one at a time, in arrival order (a join, then a send, say). */
-  queue: Promise<unknown>
+  /**
+   * The socket's events run one at a time, in arrival order (a join, then a send, say), the
+   * core's connect first; the last one queued, until it settles.
+   */
+  tail: Promise<unknown> | undefined
+  /** The core's connect, kept only when it failed: every handler then fails with its error. */
+  failed: Promise<unknown> | undefined
 }
 
 /**
@@ -39,18 +46,26 @@ export function createChatSocketEvents (chat: Chat, options: ChatSocketEventsOpt
     return found
   }
 
-  function serial<T> (socket: Socket, work: () => Promise<T>): Promise<T> {
-    const s = state(socket)
-    const run = s.queue.then(work)
-    s.queue = run.catch(() => {})
+  /** Queues `step` after whatever the socket has queued; the tail is dropped once it settles. */
+  function enqueue<T> (s: SocketState, step: (previous: Promise<unknown>) => Promise<T>): Promise<T> {
+    const run = step(s.tail ?? Promise.resolve())
+    const tail: Promise<unknown> = run.then(idle, idle)
+    s.tail = tail
+    function idle (): void {
+      if (s.tail === tail) s.tail = undefined
+    }
     return run
+  }
+
+  function serial<T> (socket: Socket, work: () => Promise<T>): Promise<T> {
+    return enqueue(state(socket), (previous) => previous.then(work))
   }
 
   /** A handler of (payload, socket, user), run in the socket's queue once it is connected. */
   function handle<P> (fn: (payload: P, socket: Socket, user: ChatUser, withAck: boolean) => Promise<unknown>) {
     return (payload: P, socket: Socket, withAck: boolean) => serial(socket, async () => {
-      const { ready, user } = state(socket)
-      await ready
+      const { failed, user } = state(socket)
+      await failed
       return await fn(payload, socket, user, withAck)
     })
   }
@@ -90,8 +105,15 @@ export function createChatSocketEvents (chat: Chat, options: ChatSocketEventsOpt
 
     /** Binds every event of `/` to the socket; handlers wait for `ready` (the core's connect). */
     bind (socket: Socket, user: ChatUser, ready: Promise<unknown>): void {
-      sockets.set(socket, { user, ready, queue: ready.catch(() => {}) })
+      const s: SocketState = { user, tail: undefined, failed: undefined }
+      sockets.set(socket, s)
+      enqueue(s, () => ready.catch(() => { s.failed = ready }))
       table.bind(socket)
+    },
+
+    /** The user a bound socket speaks for. */
+    userOf (socket: Socket): ChatUser {
+      return state(socket).user
     },
 
     /** Runs `work` after everything queued for the socket (its disconnect cleanup). */

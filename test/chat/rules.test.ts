@@ -186,4 +186,36 @@ for (const mode of modes()) {
     t.match(await m.ack('send_message', { groupId, content: 'back' }), { content: 'back' }, 'still in the group')
     t.match(await m.ack('send_message', { room: 'again', content: 'back' }), { content: 'back' }, 'and in the code room')
   })
+
+  t.test(`${mode}: a recovered connection gets the broadcasts it missed, and only those meant for it`, async (t) => {
+    const { app, url } = await buildTestApp(t, { mode })
+    const owner = await newUser(app, 'Owner')
+    const member = await newUser(app, 'Member')
+    const late = await newUser(app, 'Late')
+    const groupId = await createGroup(app, owner, [member])
+    const o = await ChatClient.open(t, url, owner.token)
+    const m = await ChatClient.open(t, url, member.token)
+    const tab2 = await ChatClient.open(t, url, member.token)
+    for (const client of [o, m, tab2]) await client.ack('join_group', groupId)
+
+    const id = m.id
+    const gone = coreEvent(app, 'disconnect', (e) => e.socketId === id)
+    m.socket.io.engine.close()
+    await gone
+    const from = m.mark()
+    // Missed: a user coming online (to everyone), the owner typing (the group but the owner's
+    // sockets). Not for it: its own user typing in another tab (the group but that user's sockets).
+    await ChatClient.open(t, url, late.token)
+    await o.ack('typing_start', { groupId })
+    await tab2.ack('typing_start', { groupId })
+    await o.next('user_typing', (d) => d.userId === member.user.id)
+
+    m.socket.connect()
+    await connected(m.socket)
+    t.equal(m.socket.recovered, true, 'Socket.IO recovered the connection')
+    await flush(m)
+    const missed = m.received.slice(from)
+    t.match(missed.filter((r) => r.event === 'user:status').map((r) => r.data), [{ userId: late.user.id, status: 'online' }])
+    t.same(missed.filter((r) => r.event === 'user_typing').map((r) => r.data.userId), [owner.user.id])
+  })
 }
