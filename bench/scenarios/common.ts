@@ -9,6 +9,8 @@ import type {
 
 export interface Sizes {
   memoryLevels: number[]
+  /** Sockets opened before the memory scenario's first reading, and kept open. */
+  memoryWarmup: number
   connectSockets: number
   fanoutSubscribers: number
   fanoutRates: number[]
@@ -27,6 +29,7 @@ export interface Sizes {
 export const SIZES: Record<Mode, Sizes> = {
   smoke: {
     memoryLevels: [150, 300],
+    memoryWarmup: 20,
     connectSockets: 100,
     fanoutSubscribers: 40,
     fanoutRates: [20, 100],
@@ -42,6 +45,7 @@ export const SIZES: Record<Mode, Sizes> = {
   },
   quick: {
     memoryLevels: [1000, 2000],
+    memoryWarmup: 100,
     connectSockets: 1000,
     fanoutSubscribers: 1000,
     fanoutRates: [2, 10, 50, 100, 200, 400, 800],
@@ -57,6 +61,7 @@ export const SIZES: Record<Mode, Sizes> = {
   },
   full: {
     memoryLevels: [5000, 10000],
+    memoryWarmup: 200,
     connectSockets: 2000,
     fanoutSubscribers: 1000,
     fanoutRates: [2, 10, 50, 100, 150, 200, 300, 400, 600, 800, 1200, 1600],

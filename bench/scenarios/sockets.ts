@@ -20,6 +20,11 @@ export async function idleMemory (ctx: Context): Promise<ScenarioOutput> {
   for (const { name, kind, env } of targets) {
     const server = await start(ctx, kind, env)
     try {
+      // Warm-up sockets stay open through the measurement: what the first connections cost once
+      // (code compiled lazily, caches, pools) is then in `before` for every server, not in the
+      // per-socket figure, and nothing they left behind expires between the two readings.
+      await connectAll(ctx, kind, server.url, specs(kind, ctx.sizes.memoryWarmup, (i) => ({ user: `warm-${i}`, rooms: [] })))
+      await quiet([server])
       const before = await server.memory()
       perTarget[name] = []
       let open = 0
@@ -53,7 +58,7 @@ export async function idleMemory (ctx: Context): Promise<ScenarioOutput> {
   }))
   return {
     details: [
-      `${levels.join(' then ')} idle sockets; (after − before) / N, each read after a full GC in the server; roomwire sockets authenticated on \`/\` as distinct users`,
+      `${levels.join(' then ')} idle sockets; (after − before) / N, each read after a full GC in the server, "before" with ${ctx.sizes.memoryWarmup} warm-up sockets already open; roomwire sockets authenticated on \`/\` as distinct users`,
       ctx.redisUrl
         ? 'roomwire measured twice: on the embedded defaults (presence, profiles and the connection registry in the in-process store, i.e. in this heap) and with REDIS_URL (that state in Redis)'
         : 'REDIS_URL unset: roomwire measured on the embedded defaults only (its store is in this heap)'
