@@ -1,6 +1,6 @@
 import type { Namespace, Server, Socket } from 'socket.io'
 import { AppError } from '../errors.js'
-import { createEventTable, on, registerEventTable } from '../socket/events.js'
+import { createEventTable, on, registerEventTable } from '../socket/event-table.js'
 import type { Presence, ScopeLeft } from '../services/presence.js'
 import type { ConnectionSlots } from '../services/slots.js'
 import {
