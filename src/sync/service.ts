@@ -6,17 +6,23 @@ import { hashPassword, verifyPassword } from '../auth/passwords.js'
 import { AppError } from '../errors.js'
 import { createDeadlines, deadlineKey } from '../services/deadlines.js'
 import type { Limiter } from '../services/limiter.js'
-import { defaultErrorSink, notify, repeat, subscribe, type ErrorSink } from '../services/timer.js'
+import { defaultErrorSink, repeat, type ErrorSink } from '../services/timer.js'
+import { deadlineQueues } from '../store/keys.js'
+import type { SyncServerToClientEvents } from '../client.js'
+import type { EmissionPort } from '../socket/emission.js'
 import type {
   CreateSyncRoomBody, Participant, ParticipantLeftPayload, PlaybackState, PlaybackUpdatePayload,
   RoomStatePayload, SyncRoom
 } from '../contract/sync.js'
 import { generateRoomCode, normalizeRoomCode } from './codes.js'
 import { applyPlaybackUpdate, initialPlayback } from './playback.js'
-import { createRoomRepository, toWireRoom, type RoomRow } from './rooms.js'
+import { createRoomRepository, toWireRoom, type RoomRow } from './repository.js'
 import { createRoomState, toWireParticipant, type StoredParticipant } from './state.js'
 
-const GRACE_QUEUE = 'sync-grace'
+const GRACE_QUEUE = deadlineQueues.syncGrace
+
+/** The Socket.IO room of a watch-party room's sockets. */
+export const roomChannel = (roomId: string) => `sync:${roomId}`
 
 export interface SyncRoomsOptions {
   db: Db
@@ -28,11 +34,11 @@ export interface SyncRoomsOptions {
   graceMs: number
   /** Wrong-password attempts, keyed `{ipHash}:{roomId}`. */
   passwordLimiter: Pick<Limiter, 'consume' | 'reset'>
-  /** Liveness of another instance (the instance registry), to sweep a crashed one's sockets. */
-  isInstanceAlive: (instanceId: string) => Promise<boolean>
+  /** Where `room:participant:left` and `room:closed` go when no socket event caused them (the namespace's outbox). */
+  outbox: SyncOutbox
   /** INSTANCE_TTL_MS: a crash is noticed this late, so it counts against the grace. */
   instanceTtlMs: number
-  /** Expired rooms and dead instances are looked for this often. */
+  /** Expired rooms are looked for this often. */
   sweepIntervalMs?: number
   /** How often due grace deadlines are popped. */
   graceSweepMs?: number
@@ -71,8 +77,11 @@ export interface JoinResult {
   joined: Participant | null
 }
 
-export interface ParticipantLeft { roomId: string, payload: ParticipantLeftPayload, exceptSocketId?: string }
-export interface RoomClosed { roomId: string, roomCode: string, reason: 'deleted' | 'expired' }
+/** Typed emissions to `/sync`, and the one room operation a closed room needs. */
+export interface SyncOutbox extends EmissionPort<SyncServerToClientEvents> {
+  /** Every socket (on any instance) leaves a Socket.IO room. */
+  empty (room: string): void
+}
 
 const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, Math.floor(value)))
 const guestIdentity = (token: string) => `guest:${createHash('sha256').update(token).digest('hex')}`
@@ -84,19 +93,17 @@ function notFound (): AppError {
 /**
  * Watch-party rooms (CONTRACT §5): rooms in SQL, seats/sockets/playback in the store, a
  * reconnect grace on the shared deadline queue. Knows nothing of Fastify or Socket.IO: the
- * plugin turns its results and its `left`/`closed` notifications into events.
+ * namespace turns its results into events; what happens outside a socket event (a grace ran
+ * out, a room expired or was deleted) goes to the outbox as typed emissions.
  */
 export function createSyncRooms (options: SyncRoomsOptions) {
-  const { db, store, instanceId, ttlMs, graceMs, passwordLimiter, isInstanceAlive, instanceTtlMs, now = Date.now } = options
+  const { db, store, instanceId, ttlMs, graceMs, passwordLimiter, outbox, instanceTtlMs, now = Date.now } = options
   const onError = options.onError ?? defaultErrorSink('sync')
   const repo = createRoomRepository({ db, ttlMs, now, generateCode: options.generateCode ?? generateRoomCode })
   const state = createRoomState({ store, ttlMs, instanceId, graceQueue: deadlineKey(GRACE_QUEUE) })
   const deadlines = createDeadlines({ store, name: GRACE_QUEUE, sweepIntervalMs: options.graceSweepMs ?? clamp(graceMs / 4, 10, 1000), now, onError })
-  const leftListeners = new Set<(left: ParticipantLeft) => void>()
-  const closedListeners = new Set<(closed: RoomClosed) => void>()
   const maintenance = repeat(options.sweepIntervalMs ?? clamp(Math.min(ttlMs / 2, instanceTtlMs / 3), 10, 60_000), async () => {
     await sweepExpired()
-    await sweepDeadInstances()
   }, onError)
 
   async function roomByCode (input: string): Promise<RoomRow> {
@@ -138,8 +145,8 @@ export function createSyncRooms (options: SyncRoomsOptions) {
     const released = await state.release(roomId, participantId)
     if (released === null) return false
     await repo.deleteParticipant(participantId)
-    const payload = { participantId, userId: released.userId, oderId: participantId }
-    notify(leftListeners, { roomId, payload, exceptSocketId }, onError)
+    const payload: ParticipantLeftPayload = { participantId, userId: released.userId, oderId: participantId }
+    tell(() => { outbox.send({ to: { room: roomChannel(roomId), ...(exceptSocketId === undefined ? {} : { except: [exceptSocketId] }) }, event: 'room:participant:left', payload }) })
     return true
   }
 
@@ -152,18 +159,39 @@ export function createSyncRooms (options: SyncRoomsOptions) {
     const expired = await repo.deleteExpired()
     for (const { id, code } of expired) {
       await state.remove(id)
-      notify(closedListeners, { roomId: id, roomCode: code, reason: 'expired' }, onError)
+      roomClosed(id, code, 'expired')
     }
     return expired.length
   }
 
-  /** Sockets of a crashed instance lose their connection: the grace starts from when it stopped. */
-  async function sweepDeadInstances (): Promise<void> {
-    for (const id of await state.instances()) {
-      if (id === instanceId || await isInstanceAlive(id)) continue
-      const at = now() + Math.max(0, graceMs - instanceTtlMs)
-      for (const entry of await state.takeInstance(id)) await dropConnection(entry.roomId, entry, id, at)
+  /** The room's sockets hear it closed, then leave its Socket.IO room. */
+  function roomClosed (roomId: string, roomCode: string, reason: 'deleted' | 'expired'): void {
+    const to = { room: roomChannel(roomId) }
+    tell(() => {
+      outbox.send(
+        { to, event: 'room:closed', payload: { roomCode, reason } },
+        { to, event: 'room:error', payload: { code: 'ROOM_NOT_FOUND', message: reason === 'deleted' ? 'The room was deleted' : 'The room expired' } }
+      )
+      outbox.empty(to.room)
+    })
+  }
+
+  /** What others are told never fails the work that caused it. */
+  function tell (send: () => void): void {
+    try {
+      send()
+    } catch (err) {
+      onError(err)
     }
+  }
+
+  /**
+   * Sockets of a crashed instance (told by the instance lifecycle, on one survivor) lose their
+   * connection: the grace starts from when it stopped.
+   */
+  async function instanceDied (id: string): Promise<void> {
+    const at = now() + Math.max(0, graceMs - instanceTtlMs)
+    for (const entry of await state.takeInstance(id)) await dropConnection(entry.roomId, entry, id, at)
   }
 
   // Seats whose grace ran out, freed on whichever instance popped them; close() waits for them.
@@ -199,7 +227,7 @@ export function createSyncRooms (options: SyncRoomsOptions) {
       if (room.ownerId !== userId) throw new AppError('FORBIDDEN', 'Only the room owner can delete it', 403)
       if (!await repo.delete(room.id)) throw notFound()
       await state.remove(room.id)
-      notify(closedListeners, { roomId: room.id, roomCode: room.code, reason: 'deleted' }, onError)
+      roomClosed(room.id, room.code, 'deleted')
     },
 
     /**
@@ -307,17 +335,8 @@ export function createSyncRooms (options: SyncRoomsOptions) {
       return next
     },
 
-    /** Tells the plugin who left (explicitly, or after the grace on whichever instance popped it). */
-    onParticipantLeft (listener: (left: ParticipantLeft) => void): () => void {
-      return subscribe(leftListeners, listener)
-    },
-
-    onRoomClosed (listener: (closed: RoomClosed) => void): () => void {
-      return subscribe(closedListeners, listener)
-    },
-
     sweepExpired,
-    sweepDeadInstances,
+    instanceDied,
     repository: repo,
     state,
 

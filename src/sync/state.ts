@@ -1,30 +1,14 @@
 import type { Participant, PlaybackState } from '../contract/sync.js'
-import type { Script, ScriptReply, Store } from '../store/types.js'
+import type { ScriptReply, Store } from '../store/types.js'
+import { roomKeys, syncKeys } from '../store/keys.js'
+import { attachScript } from './scripts/attach.js'
+import { claimSeatScript } from './scripts/claim-seat.js'
+import { detachScript } from './scripts/detach.js'
+import { releaseScript } from './scripts/release.js'
+import { takeInstanceScript } from './scripts/take-instance.js'
 
-/**
- * The store half of a watch-party room (CONTRACT §5 names the first three keys):
- * - `room:{id}:playback`     JSON PlaybackState
- * - `room:{id}:participants` hash participantId → JSON StoredParticipant (seats, kept through the grace)
- * - `room:{id}:online`       set of socket ids in the room now
- * - `room:{id}:sockets`      hash socketId → `participantId|instanceId|connectionId`
- * - `room:{id}:identities`   hash `user:{userId}` | `guest:{sha256(resumeToken)}` → participantId
- * and, to sweep a crashed instance, `sync:instance:{id}:sockets` (members `roomId|socketId|connectionId`)
- * and the set `sync:instances`. Every room key's TTL is the room's and is refreshed on activity.
- */
-export const syncKeys = {
-  playback: (roomId: string) => `room:${roomId}:playback`,
-  participants: (roomId: string) => `room:${roomId}:participants`,
-  online: (roomId: string) => `room:${roomId}:online`,
-  sockets: (roomId: string) => `room:${roomId}:sockets`,
-  identities: (roomId: string) => `room:${roomId}:identities`,
-  instanceSockets: (instanceId: string) => `sync:instance:${instanceId}:sockets`,
-  instances: 'sync:instances'
-}
-
-export const roomKeys = (roomId: string): string[] => [
-  syncKeys.participants(roomId), syncKeys.identities(roomId), syncKeys.online(roomId),
-  syncKeys.sockets(roomId), syncKeys.playback(roomId)
-]
+/** The room's store keys are named in src/store/keys.ts (CONTRACT §5 names the first three). */
+export { roomKeys, syncKeys }
 
 /** A seat as stored: the wire participant plus the identity key that finds it again. */
 export interface StoredParticipant extends Participant {
@@ -32,175 +16,6 @@ export interface StoredParticipant extends Participant {
 }
 
 export const toWireParticipant = ({ identity: _identity, ...p }: StoredParticipant): Participant => p
-
-// Lua helper: how many sockets of participant `pid` the sockets hash `key` holds.
-const SOCKETS_OF_LUA = `
-local function sockets_of(key, pid)
-  local n = 0
-  local all = redis.call('HGETALL', key)
-  for i = 2, #all, 2 do
-    if string.sub(all[i], 1, #pid + 1) == pid .. '|' then n = n + 1 end
-  end
-  return n
-end
-`
-
-function socketsOf (all: Record<string, string>, pid: string): number {
-  return Object.values(all).filter((v) => v.startsWith(`${pid}|`)).length
-}
-
-/**
- * KEYS: the room keys (participants, identities, online, sockets, playback), the grace queue;
- * ARGV: p, lookup identity, newId, newJson, max, ttlMs, reserve ('1' writes the seat, '0' only
- * looks), the new seat's identity, its grace member, graceAt.
- * → {'existing', json} | {'full'} | {'free'} | {'new', json}: capacity and the seat in one step,
- * so instances racing for the last seat cannot overfill the room. A new seat has no socket yet,
- * so it starts with a grace deadline (attach removes it): a crash before attaching frees it.
- */
-export const claimSeatScript: Script = {
-  name: 'sync.claimSeat',
-  lua: `
-local existing = redis.call('HGET', KEYS[2], ARGV[2])
-if existing then
-  local json = redis.call('HGET', KEYS[1], existing)
-  if json then return {'existing', json} end
-end
-if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[5]) then return {'full'} end
-if ARGV[7] ~= '1' then return {'free'} end
-redis.call('HSET', KEYS[1], ARGV[3], ARGV[4])
-redis.call('HSET', KEYS[2], ARGV[8], ARGV[3])
-for i = 1, 5 do redis.call('PEXPIRE', KEYS[i], ARGV[6]) end
-redis.call('ZADD', KEYS[6], ARGV[10], ARGV[9])
-return {'new', ARGV[4]}`,
-  local (ops, keys, [, identity, newId, json, max, ttlMs, reserve, newIdentity, member, graceAt]) {
-    const [participants, identities] = keys
-    const existing = ops.hGet(identities, identity)
-    if (existing !== null) {
-      const stored = ops.hGet(participants, existing)
-      if (stored !== null) return ['existing', stored]
-    }
-    if (Object.keys(ops.hGetAll(participants)).length >= Number(max)) return ['full']
-    if (reserve !== '1') return ['free']
-    ops.hSet(participants, { [newId]: json })
-    ops.hSet(identities, { [newIdentity]: newId })
-    for (const key of keys.slice(0, 5)) ops.pexpire(key, Number(ttlMs))
-    ops.zAdd(keys[5], Number(graceAt), member)
-    return ['new', json]
-  }
-}
-
-/**
- * KEYS: participants, sockets, online, instance sockets, sync:instances, identities, playback,
- * the grace queue; ARGV: p, participantId, socketId, socketValue, instanceMember, instanceId,
- * ttlMs, grace member.
- * → 1 (attached; a pending grace is cancelled in the same step), or 0 when the seat is gone.
- */
-export const attachScript: Script = {
-  name: 'sync.attach',
-  lua: `
-if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 0 then return 0 end
-redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
-redis.call('SADD', KEYS[3], ARGV[3])
-redis.call('SADD', KEYS[4], ARGV[5])
-redis.call('SADD', KEYS[5], ARGV[6])
-for _, i in ipairs({1, 2, 3, 6, 7}) do redis.call('PEXPIRE', KEYS[i], ARGV[7]) end
-redis.call('ZREM', KEYS[8], ARGV[8])
-return 1`,
-  local (ops, keys, [, pid, sid, value, member, instanceId, ttlMs, graceMember]) {
-    const [participants, sockets, online, instanceSockets, instances] = keys
-    if (ops.hGet(participants, pid) === null) return 0
-    ops.hSet(sockets, { [sid]: value })
-    ops.sAdd(online, sid)
-    ops.sAdd(instanceSockets, member)
-    ops.sAdd(instances, instanceId)
-    for (const i of [0, 1, 2, 5, 6]) ops.pexpire(keys[i], Number(ttlMs))
-    ops.zRem(keys[7], graceMember)
-    return 1
-  }
-}
-
-/**
- * KEYS: sockets, online, instance sockets, participants, the grace queue;
- * ARGV: p, socketId, connectionId, instanceMember, roomId, graceAt.
- * Removes one connection of a socket (not a later, recovered connection with the same id); when
- * it was the participant's last, its grace deadline is set in the same step, so a seat without
- * a socket always has one (whatever crashes next).
- * → {participantId, sockets of it left} | {} when that connection was not attached.
- */
-export const detachScript: Script = {
-  name: 'sync.detach',
-  lua: SOCKETS_OF_LUA + `
-redis.call('SREM', KEYS[3], ARGV[4])
-local v = redis.call('HGET', KEYS[1], ARGV[2])
-if not v then return {} end
-local pid = string.match(v, '^([^|]*)|')
-local suffix = '|' .. ARGV[3]
-if string.sub(v, -#suffix) ~= suffix then return {} end
-redis.call('HDEL', KEYS[1], ARGV[2])
-redis.call('SREM', KEYS[2], ARGV[2])
-local remaining = sockets_of(KEYS[1], pid)
-if remaining == 0 and redis.call('HEXISTS', KEYS[4], pid) == 1 then
-  redis.call('ZADD', KEYS[5], ARGV[6], ARGV[5] .. '|' .. pid)
-end
-return {pid, remaining}`,
-  local (ops, [sockets, online, instanceSockets, participants, queue], [, sid, conn, member, roomId, graceAt]) {
-    ops.sRem(instanceSockets, member)
-    const value = ops.hGet(sockets, sid)
-    if (value === null || !value.endsWith(`|${conn}`)) return []
-    const pid = value.slice(0, value.indexOf('|'))
-    ops.hDel(sockets, sid)
-    ops.sRem(online, sid)
-    const remaining = socketsOf(ops.hGetAll(sockets), pid)
-    if (remaining === 0 && ops.hGet(participants, pid) !== null) ops.zAdd(queue, Number(graceAt), `${roomId}|${pid}`)
-    return [pid, remaining]
-  }
-}
-
-/**
- * KEYS: participants, identities, sockets, the grace queue; ARGV: p, participantId, grace member.
- * Frees the seat unless a socket came back for it. → the stored JSON, 0 (still attached), or nil.
- */
-export const releaseScript: Script = {
-  name: 'sync.release',
-  lua: SOCKETS_OF_LUA + `
-local json = redis.call('HGET', KEYS[1], ARGV[2])
-if not json then return false end
-if sockets_of(KEYS[3], ARGV[2]) > 0 then return 0 end
-redis.call('HDEL', KEYS[1], ARGV[2])
-local ids = redis.call('HGETALL', KEYS[2])
-for i = 1, #ids, 2 do
-  if ids[i + 1] == ARGV[2] then redis.call('HDEL', KEYS[2], ids[i]) end
-end
-redis.call('ZREM', KEYS[4], ARGV[3])
-return json`,
-  local (ops, [participants, identities, sockets, queue], [, pid, member]) {
-    const json = ops.hGet(participants, pid)
-    if (json === null) return null
-    if (socketsOf(ops.hGetAll(sockets), pid) > 0) return 0
-    ops.hDel(participants, pid)
-    for (const [identity, id] of Object.entries(ops.hGetAll(identities))) {
-      if (id === pid) ops.hDel(identities, identity)
-    }
-    ops.zRem(queue, member)
-    return json
-  }
-}
-
-/** KEYS: instance sockets, sync:instances; ARGV: p, instanceId. → its members, taken by one caller. */
-export const takeInstanceScript: Script = {
-  name: 'sync.takeInstance',
-  lua: `
-local members = redis.call('SMEMBERS', KEYS[1])
-redis.call('DEL', KEYS[1])
-redis.call('SREM', KEYS[2], ARGV[2])
-return members`,
-  local (ops, [instanceSockets, instances], [, instanceId]) {
-    const members = ops.sMembers(instanceSockets)
-    ops.del(instanceSockets)
-    ops.sRem(instances, instanceId)
-    return members
-  }
-}
 
 export type SeatClaim =
   | { kind: 'existing', participant: StoredParticipant }

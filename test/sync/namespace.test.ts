@@ -1,7 +1,7 @@
 import t from 'tap'
 import { buildTestApp, modes, once, registerUser, servicesSkipReason } from '../helper.js'
 import { createRoom, failure, flush, inner, join, request, seen, settle, SYNC_ENV, syncClient } from './fixtures.js'
-import { syncKeys } from '../../src/sync/state.js'
+import { syncKeys } from '../../src/store/keys.js'
 
 const skip = servicesSkipReason()
 if (skip) t.skip(skip, () => {})

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { buildTestApp, connected, modes, once, registerUser, servicesSkipReason } from '../helper.js'
 import { createRoom, failure, inner, join, request, seen, settle, SYNC_ENV, syncClient, until, type Recorded } from './fixtures.js'
-import { syncKeys } from '../../src/sync/state.js'
+import { syncKeys } from '../../src/store/keys.js'
 import type { RoomStatePayload } from '../../src/contract/sync.js'
 
 const skip = servicesSkipReason()

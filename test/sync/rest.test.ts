@@ -4,7 +4,7 @@ import { buildTestApp, modes, once, registerUser, servicesSkipReason } from '../
 import { createRoom, failure, inner, join, request, SYNC_ENV, syncClient, until } from './fixtures.js'
 import { ROOM_CODE_ALPHABET } from '../../src/sync/codes.js'
 import { createSyncRooms } from '../../src/sync/service.js'
-import { syncKeys } from '../../src/sync/state.js'
+import { syncKeys } from '../../src/store/keys.js'
 import { isAppError } from '../../src/errors.js'
 
 const skip = servicesSkipReason()
@@ -127,7 +127,7 @@ for (const mode of modes()) {
 
   t.test(`${mode}: a code collision is retried; running out of codes is an error`, async (t) => {
     const { app } = await buildTestApp(t, { mode, env: SYNC_ENV })
-    const { sql, store, instanceId, limiters, instances } = inner(app)
+    const { sql, store, instanceId, limiters } = inner(app)
     const codes = ['KKKKKKKK', 'KKKKKKKK', 'KKKKKKKK', 'MMMMMMMM']
     const service = createSyncRooms({
       db: sql.db,
@@ -137,7 +137,8 @@ for (const mode of modes()) {
       graceMs: 1000,
       instanceTtlMs: 15_000,
       passwordLimiter: limiters.create('sync-password-test', 5, 60_000),
-      isInstanceAlive: (id) => instances.isAlive(id),
+      // Creating rooms tells no socket anything.
+      outbox: { send () {}, empty () {} },
       generateCode: () => codes.shift() ?? 'KKKKKKKK'
     })
     const first = await service.createRoom('owner', { name: 'one' })
