@@ -36,20 +36,22 @@ function eventsOf (doc: Doc, channelKey: string, action: 'send' | 'receive'): Ma
 }
 
 // Where the server emits to clients, by namespace address. Every event name passed to an emit
-// (`socket.emit`, `.to(...).emit`, a presenter's `emit(to, name, ...)`, `publish(rooms, name, ...)`).
+// (`socket.emit`, `.to(...).emit`, a presenter's `emit(to, name, ...)`, `publish(rooms, name, ...)`),
+// and every typed emission handed to an outbox (`{ to, event: 'name', payload }`, src/socket/emission.ts).
 const EMITTERS: Record<string, string[]> = {
   '/public-room/{roomId}': ['src/public-rooms/namespace.ts', 'plugins/health-ping.ts'],
-  '/sync': ['plugins/sync.ts'],
+  '/sync': ['src/sync/namespace.ts', 'src/sync/service.ts'],
   '/': ['src/chat/wire.ts', 'src/chat/groups.ts', 'src/chat/core.ts', 'plugins/chat.ts']
 }
 const TARGET = "(?:(?:\\w+\\s*\\?\\s*)?'(?:socket|room|others)'(?:\\s*:\\s*'(?:socket|room|others)')?,\\s*)?"
+const EMISSION = /\bevent:\s*'([^']+)'(?=\s*(?:,\s*payload\b|\}))/g
 const EMIT = new RegExp(`(?<!events\\.)\\b(?:emit|publish)\\((?:\\[[^\\]]*\\],\\s*)?${TARGET}(?:[\\w.!]+\\s*\\?\\s*)?'([^']+)'(?:\\s*:\\s*'([^']+)')?`, 'g')
 
 async function emittedIn (files: string[]): Promise<Set<string>> {
   const names = new Set<string>()
   for (const file of files) {
     const source = await readFile(new URL(`../../${file}`, import.meta.url), 'utf8')
-    for (const match of source.matchAll(EMIT)) {
+    for (const match of [...source.matchAll(EMIT), ...source.matchAll(EMISSION)]) {
       for (const name of match.slice(1)) if (name !== undefined) names.add(name)
     }
   }
