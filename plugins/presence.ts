@@ -2,7 +2,6 @@ import fp from 'fastify-plugin'
 import { createInstanceRegistry, type InstanceRegistry } from '../src/services/instances.js'
 import { createPresence, type Presence, type ScopeLeft } from '../src/services/presence.js'
 import { createTyping, type Typing } from '../src/services/typing.js'
-import { createConnectionSlots, type ConnectionSlots } from '../src/services/slots.js'
 
 export type LeftReason = 'sweep' | 'shutdown'
 export type LeftListener = (left: ScopeLeft[], reason: LeftReason) => void
@@ -23,7 +22,6 @@ declare module 'fastify' {
     presence: Presence
     presenceHub: PresenceHub
     typing: Typing
-    slots: ConnectionSlots
   }
 }
 
@@ -41,7 +39,6 @@ export default fp<PresencePluginOptions>(async (app, opts) => {
   const instances = createInstanceRegistry({ store, instanceId, ttlMs: config.instanceTtlMs, onError })
   const presence = createPresence({ store, instanceId, registry: instances, sweepIntervalMs: opts.presenceSweepMs, onError })
   const typing = createTyping({ store, ttlMs: config.typingTtlMs, throttleMs: config.typingThrottleMs, sweepIntervalMs: opts.typingSweepMs, onError })
-  const slots = createConnectionSlots({ store, instanceId, max: config.publicMaxConnectionsPerIp, staleMs: config.publicSlotStaleMs })
 
   const listeners = new Set<LeftListener>()
   const inflight = new Set<Promise<unknown>>()
@@ -75,7 +72,6 @@ export default fp<PresencePluginOptions>(async (app, opts) => {
   app.decorate('presence', presence)
   app.decorate('presenceHub', hub)
   app.decorate('typing', typing)
-  app.decorate('slots', slots)
 
   // Runs before the store closes (onClose hooks run children first): let socket handlers
   // finish, then drop whatever this instance still holds so other instances see it at once.
@@ -86,7 +82,6 @@ export default fp<PresencePluginOptions>(async (app, opts) => {
     try {
       const report = await presence.removeInstance()
       emitLeft(report.left, 'shutdown')
-      await slots.releaseInstance()
       await instances.stop()
     } catch (err) {
       onError(err)

@@ -3,6 +3,8 @@ import { clientAddress, hashIp, trustFunction } from '../src/net.js'
 import { parseTrustProxy } from '../src/config.js'
 import { createPublicRooms, type PublicRooms } from '../src/public-rooms/service.js'
 import { createPublicRoomsNamespace, PUBLIC_ROOM_NAMESPACE, type PublicRoomsNamespace } from '../src/public-rooms/namespace.js'
+import { createPublicRoomsRepository } from '../src/public-rooms/repository.js'
+import { createConnectionSlots } from '../src/public-rooms/slots.js'
 
 export interface PublicRoomsApi {
   rooms: PublicRooms
@@ -34,7 +36,10 @@ export default fp(async (app) => {
   const trust = trustFunction(parseTrustProxy(config.trustProxy))
   // As clientAddress gives a socket's address: an IPv4-mapped IPv6 address is its IPv4 one.
   const hash = (ip: string) => hashIp(config.ipHashSecret, ip.startsWith('::ffff:') ? ip.slice(7) : ip)
-  const rooms = createPublicRooms({ db: app.sql.db, presence: app.presence })
+  const rooms = createPublicRooms({ repository: createPublicRoomsRepository(app.sql.db), presence: app.presence })
+  const slots = createConnectionSlots({
+    store: app.store, instanceId: app.instanceId, max: config.publicMaxConnectionsPerIp, staleMs: config.publicSlotStaleMs
+  })
 
   const parent = app.io.of(PUBLIC_ROOM_NAMESPACE)
   // Registered before any child namespace exists: children copy the parent's middlewares.
@@ -44,7 +49,7 @@ export default fp(async (app) => {
     parent,
     rooms,
     presence: app.presence,
-    slots: app.slots,
+    slots,
     ipHashOf: (socket) => hash(clientAddress(socket.request, trust)),
     track: (work) => app.presenceHub.track(work),
     log: app.log
@@ -55,7 +60,12 @@ export default fp(async (app) => {
   app.decorate('broadcastToPublicRoom', (roomId: string, event: string, data?: unknown) => {
     namespace.broadcast(roomId, event, data)
   })
-  app.decorate('getConnectionCount', async (ip: string) => await app.slots.count(hash(ip)))
+  app.decorate('getConnectionCount', async (ip: string) => await slots.count(hash(ip)))
   app.decorate('stopHealthChecks', () => { healthPing.stop() })
-  app.addHook('onClose', async () => { healthPing.stop() })
+  // Runs before presence's hook (onClose is last registered, first run), while the store is open:
+  // other instances see this one's slots free at once.
+  app.addHook('onClose', async () => {
+    healthPing.stop()
+    await slots.releaseInstance().catch((err: unknown) => { app.log.warn({ err }, 'public room slot release failed') })
+  })
 }, { name: 'public-rooms', dependencies: ['config', 'db', 'socket-io', 'auth', 'presence', 'health-ping'] })

@@ -2,7 +2,7 @@ import type { Namespace, Server, Socket } from 'socket.io'
 import { AppError } from '../errors.js'
 import { createEventTable, on, registerEventTable } from '../socket/events.js'
 import type { Presence, ScopeLeft } from '../services/presence.js'
-import type { ConnectionSlots } from '../services/slots.js'
+import type { ConnectionSlots } from './slots.js'
 import {
   JoinRoomPayload, LeaveRoomPayload, PongPayload, PublicRoomErrorCode as Code,
   type UserJoinedEvent, type UserLeftEvent, type WireError

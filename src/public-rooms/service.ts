@@ -1,17 +1,12 @@
-import { and, count, desc, eq } from 'drizzle-orm'
-import type { Db } from '../db/index.js'
-import { publicRoomMembers, publicRooms, publicUsers } from '../db/schema/public-rooms.js'
 import { AppError } from '../errors.js'
 import type { Presence } from '../services/presence.js'
 import type { AnonymousUserView as AnonymousUser, PublicRoomView as PublicRoom } from '../contract/public-rooms.js'
+import type { PublicRoomsRepository, RoomRow, SeatTransaction } from './repository.js'
 
 export interface PublicRoomsOptions {
-  db: Db
+  repository: PublicRoomsRepository
   presence: Pick<Presence, 'connect' | 'join' | 'count' | 'scopesOf'>
 }
-
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
-type RoomRow = typeof publicRooms.$inferSelect
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
@@ -35,7 +30,7 @@ const invalidUser = () => new AppError('INVALID_USER', 'User not found or does n
  * number of instances. `currentOccupancy` is who is present now (presence, all instances).
  */
 export function createPublicRooms (options: PublicRoomsOptions) {
-  const { db, presence } = options
+  const { repository, presence } = options
 
   async function toRoom (row: RoomRow): Promise<PublicRoom> {
     return {
@@ -49,44 +44,29 @@ export function createPublicRooms (options: PublicRoomsOptions) {
   }
 
   async function findRoom (roomId: string): Promise<RoomRow | null> {
-    if (!isRoomId(roomId)) return null
-    const [row] = await db.select().from(publicRooms).where(eq(publicRooms.id, roomId))
-    return row ?? null
+    return isRoomId(roomId) ? await repository.roomById(roomId) : null
   }
 
-  /** Locks the room row until the transaction ends; every seat change goes through it. */
-  async function lockRoom (tx: Tx, roomId: string): Promise<Pick<RoomRow, 'capacity'>> {
-    const [room] = await tx.select({ capacity: publicRooms.capacity }).from(publicRooms)
-      .where(eq(publicRooms.id, roomId)).for('update')
+  async function takeSeat (seats: SeatTransaction, roomId: string, userId: string): Promise<{ joinedAt: Date, created: boolean }> {
+    const room = await seats.lockRoom(roomId)
     if (!room) throw roomNotFound()
-    return room
-  }
-
-  async function takeSeat (tx: Tx, roomId: string, userId: string): Promise<{ joinedAt: Date, created: boolean }> {
-    const room = await lockRoom(tx, roomId)
-    const seat = and(eq(publicRoomMembers.roomId, roomId), eq(publicRoomMembers.userId, userId))
-    const [existing] = await tx.select({ joinedAt: publicRoomMembers.joinedAt }).from(publicRoomMembers).where(seat)
+    const existing = await seats.seatOf(roomId, userId)
     if (existing) return { joinedAt: existing.joinedAt, created: false }
-    const [{ seats }] = await tx.select({ seats: count() }).from(publicRoomMembers).where(eq(publicRoomMembers.roomId, roomId))
-    if (seats >= room.capacity) throw new AppError('ROOM_FULL', `Room is full (capacity ${room.capacity})`, 409)
-    const [row] = await tx.insert(publicRoomMembers).values({ roomId, userId }).returning({ joinedAt: publicRoomMembers.joinedAt })
-    return { joinedAt: row.joinedAt, created: true }
+    if (await seats.seatCount(roomId) >= room.capacity) throw new AppError('ROOM_FULL', `Room is full (capacity ${room.capacity})`, 409)
+    const { joinedAt } = await seats.insertSeat(roomId, userId)
+    return { joinedAt, created: true }
   }
 
   return {
     async createRoom (input: { name: string, capacity?: number, createdBy: string }): Promise<PublicRoom> {
       const name = input.name.trim()
       if (name === '') throw new AppError('INVALID_REQUEST', 'name must not be blank')
-      const [row] = await db.insert(publicRooms)
-        .values({ name, createdBy: input.createdBy, ...(input.capacity !== undefined ? { capacity: input.capacity } : {}) })
-        .returning()
+      const row = await repository.insertRoom({ name, createdBy: input.createdBy, ...(input.capacity !== undefined ? { capacity: input.capacity } : {}) })
       return await toRoom(row)
     },
 
     async listRooms ({ limit = 50, offset = 0 } = {}): Promise<PublicRoom[]> {
-      const rows = await db.select().from(publicRooms)
-        .orderBy(desc(publicRooms.createdAt), publicRooms.id).limit(limit).offset(offset)
-      return await Promise.all(rows.map(toRoom))
+      return await Promise.all((await repository.listRooms(limit, offset)).map(toRoom))
     },
 
     /** The room, or ROOM_NOT_FOUND (404). */
@@ -108,14 +88,14 @@ export function createPublicRooms (options: PublicRoomsOptions) {
     async createUser (userName: string, ipHash: string): Promise<AnonymousUser> {
       const name = userName.trim()
       if (name === '') throw new AppError('INVALID_REQUEST', 'userName must not be blank')
-      const [row] = await db.insert(publicUsers).values({ userName: name, ipHash }).returning()
+      const row = await repository.insertUser({ userName: name, ipHash })
       return { userId: row.id, userName: row.userName }
     },
 
     /** The user, if it exists and was created from this IP; INVALID_USER otherwise. */
     async verifyUser (userId: string, ipHash: string): Promise<AnonymousUser> {
       if (!UUID.test(userId)) throw invalidUser()
-      const [row] = await db.select().from(publicUsers).where(eq(publicUsers.id, userId))
+      const row = await repository.userById(userId)
       if (!row || row.ipHash !== ipHash) throw invalidUser()
       return { userId: row.id, userName: row.userName }
     },
@@ -123,7 +103,7 @@ export function createPublicRooms (options: PublicRoomsOptions) {
     /** REST join: takes a seat (ROOM_NOT_FOUND, ROOM_FULL); a member joining again keeps theirs. */
     async join (roomId: string, userId: string): Promise<{ joinedAt: Date, created: boolean }> {
       if (!isRoomId(roomId)) throw roomNotFound()
-      return await db.transaction(async (tx) => await takeSeat(tx, roomId, userId))
+      return await repository.inTransaction(async (seats) => await takeSeat(seats, roomId, userId))
     },
 
     /**
@@ -131,8 +111,8 @@ export function createPublicRooms (options: PublicRoomsOptions) {
      * lock so that a seat given back by the user's last socket never races a new socket's join.
      */
     async enter (roomId: string, userId: string, socketId: string): Promise<{ first: boolean, count: number }> {
-      return await db.transaction(async (tx) => {
-        await takeSeat(tx, roomId, userId)
+      return await repository.inTransaction(async (seats) => {
+        await takeSeat(seats, roomId, userId)
         await presence.connect(socketId, userId)
         return await presence.join(socketId, roomScope(roomId))
       })
@@ -141,25 +121,18 @@ export function createPublicRooms (options: PublicRoomsOptions) {
     /** REST leave: gives the seat back whether or not the user is present. */
     async removeMember (roomId: string, userId: string): Promise<boolean> {
       if (!isRoomId(roomId)) throw roomNotFound()
-      return await db.transaction(async (tx) => {
-        await lockRoom(tx, roomId)
-        const removed = await tx.delete(publicRoomMembers)
-          .where(and(eq(publicRoomMembers.roomId, roomId), eq(publicRoomMembers.userId, userId)))
-          .returning({ userId: publicRoomMembers.userId })
-        return removed.length > 0
+      return await repository.inTransaction(async (seats) => {
+        if (!await seats.lockRoom(roomId)) throw roomNotFound()
+        return await seats.deleteSeat(roomId, userId)
       })
     },
 
     /** After a socket left: gives the seat back unless the user is (again) present in the room. */
     async releaseSeatIfAbsent (roomId: string, userId: string): Promise<boolean> {
-      return await db.transaction(async (tx) => {
-        const [room] = await tx.select({ id: publicRooms.id }).from(publicRooms).where(eq(publicRooms.id, roomId)).for('update')
-        if (!room) return false
+      return await repository.inTransaction(async (seats) => {
+        if (!await seats.lockRoom(roomId)) return false
         if ((await presence.scopesOf(userId)).includes(roomScope(roomId))) return false
-        const removed = await tx.delete(publicRoomMembers)
-          .where(and(eq(publicRoomMembers.roomId, roomId), eq(publicRoomMembers.userId, userId)))
-          .returning({ userId: publicRoomMembers.userId })
-        return removed.length > 0
+        return await seats.deleteSeat(roomId, userId)
       })
     }
   }
