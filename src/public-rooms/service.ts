@@ -1,11 +1,27 @@
 import { AppError } from '../errors.js'
-import type { Presence } from '../services/presence.js'
-import type { AnonymousUserView as AnonymousUser, PublicRoomView as PublicRoom } from '../contract/public-rooms.js'
+import type { Presence, ScopeLeft } from '../services/presence.js'
+import type { PublicRoomEmission } from '../socket/emission.js'
+import {
+  PublicRoomErrorCode as Code,
+  type AnonymousUserView as AnonymousUser, type PublicRoomView as PublicRoom, type UserJoinedEvent, type UserLeftEvent
+} from '../contract/public-rooms.js'
 import type { PublicRoomsRepository, RoomRow, SeatTransaction } from './repository.js'
+
+/** Socket.IO room (inside a room's namespace) of the sockets that joined: broadcasts go there. */
+export const PARTICIPANTS = 'participants'
+
+/** Where the service's emissions go: each room is a namespace of its own. */
+export interface PublicRoomPort {
+  send (roomId: string, ...emissions: PublicRoomEmission[]): void
+  /** The sockets (on any instance) stop hearing the room's broadcasts; they stay connected. */
+  leaveParticipants (roomId: string, socketIds: string[]): void
+}
 
 export interface PublicRoomsOptions {
   repository: PublicRoomsRepository
-  presence: Pick<Presence, 'connect' | 'join' | 'count' | 'scopesOf'>
+  presence: Pick<Presence, 'connect' | 'join' | 'leave' | 'disconnect' | 'count' | 'scopesOf' | 'socketsOf'>
+  port: PublicRoomPort
+  log: { warn: (obj: object, msg: string) => void }
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
@@ -30,7 +46,7 @@ const invalidUser = () => new AppError('INVALID_USER', 'User not found or does n
  * number of instances. `currentOccupancy` is who is present now (presence, all instances).
  */
 export function createPublicRooms (options: PublicRoomsOptions) {
-  const { repository, presence } = options
+  const { repository, presence, port, log } = options
 
   async function toRoom (row: RoomRow): Promise<PublicRoom> {
     return {
@@ -55,6 +71,58 @@ export function createPublicRooms (options: PublicRoomsOptions) {
     if (await seats.seatCount(roomId) >= room.capacity) throw new AppError('ROOM_FULL', `Room is full (capacity ${room.capacity})`, 409)
     const { joinedAt } = await seats.insertSeat(roomId, userId)
     return { joinedAt, created: true }
+  }
+
+  /** The user, if it exists and was created from this IP; INVALID_USER otherwise. */
+  async function verifyUser (userId: string, ipHash: string): Promise<AnonymousUser> {
+    if (!UUID.test(userId)) throw invalidUser()
+    const row = await repository.userById(userId)
+    if (!row || row.ipHash !== ipHash) throw invalidUser()
+    return { userId: row.id, userName: row.userName }
+  }
+
+  /** After a socket left: gives the seat back unless the user is (again) present in the room. */
+  async function releaseSeatIfAbsent (roomId: string, userId: string): Promise<boolean> {
+    return await repository.inTransaction(async (seats) => {
+      if (!await seats.lockRoom(roomId)) return false
+      if ((await presence.scopesOf(userId)).includes(roomScope(roomId))) return false
+      return await seats.deleteSeat(roomId, userId)
+    })
+  }
+
+  /**
+   * A user's last socket left a room: the seat is given back, then the rest hear `user-left`
+   * (also when giving the seat back failed: the user is gone either way).
+   */
+  async function userGone (roomId: string, left: UserLeftEvent): Promise<void> {
+    try {
+      await releaseSeatIfAbsent(roomId, left.userId)
+    } finally {
+      port.send(roomId, { to: { room: PARTICIPANTS }, event: 'user-left', payload: left })
+    }
+  }
+
+  /** Users removed from scopes by a disconnect or a sweep; one failure does not stop the rest. */
+  async function usersLeft (left: ScopeLeft[]): Promise<void> {
+    for (const entry of left) {
+      const roomId = roomIdOfScope(entry.scope)
+      if (roomId === null || !entry.last) continue
+      await userGone(roomId, { userId: entry.userId, currentOccupancy: entry.count }).catch((err: unknown) => {
+        log.warn({ err, roomId, userId: entry.userId }, 'public room seat release failed')
+      })
+    }
+  }
+
+  /**
+   * Socket join: a seat (as the REST join) and the socket's presence in the room, under one
+   * lock so that a seat given back by the user's last socket never races a new socket's join.
+   */
+  async function enter (roomId: string, userId: string, socketId: string): Promise<{ first: boolean, count: number }> {
+    return await repository.inTransaction(async (seats) => {
+      await takeSeat(seats, roomId, userId)
+      await presence.connect(socketId, userId)
+      return await presence.join(socketId, roomScope(roomId))
+    })
   }
 
   return {
@@ -92,30 +160,12 @@ export function createPublicRooms (options: PublicRoomsOptions) {
       return { userId: row.id, userName: row.userName }
     },
 
-    /** The user, if it exists and was created from this IP; INVALID_USER otherwise. */
-    async verifyUser (userId: string, ipHash: string): Promise<AnonymousUser> {
-      if (!UUID.test(userId)) throw invalidUser()
-      const row = await repository.userById(userId)
-      if (!row || row.ipHash !== ipHash) throw invalidUser()
-      return { userId: row.id, userName: row.userName }
-    },
+    verifyUser,
 
     /** REST join: takes a seat (ROOM_NOT_FOUND, ROOM_FULL); a member joining again keeps theirs. */
     async join (roomId: string, userId: string): Promise<{ joinedAt: Date, created: boolean }> {
       if (!isRoomId(roomId)) throw roomNotFound()
       return await repository.inTransaction(async (seats) => await takeSeat(seats, roomId, userId))
-    },
-
-    /**
-     * Socket join: a seat (as the REST join) and the socket's presence in the room, under one
-     * lock so that a seat given back by the user's last socket never races a new socket's join.
-     */
-    async enter (roomId: string, userId: string, socketId: string): Promise<{ first: boolean, count: number }> {
-      return await repository.inTransaction(async (seats) => {
-        await takeSeat(seats, roomId, userId)
-        await presence.connect(socketId, userId)
-        return await presence.join(socketId, roomScope(roomId))
-      })
     },
 
     /** REST leave: gives the seat back whether or not the user is present. */
@@ -127,13 +177,63 @@ export function createPublicRooms (options: PublicRoomsOptions) {
       })
     },
 
-    /** After a socket left: gives the seat back unless the user is (again) present in the room. */
-    async releaseSeatIfAbsent (roomId: string, userId: string): Promise<boolean> {
-      return await repository.inTransaction(async (seats) => {
-        if (!await seats.lockRoom(roomId)) return false
-        if ((await presence.scopesOf(userId)).includes(roomScope(roomId))) return false
-        return await seats.deleteSeat(roomId, userId)
-      })
+    /** The user a socket joins as: verified (INVALID_USER), and the one it joined as before, if any. */
+    async participantOf (userId: string, ipHash: string, joinedAs: string | null): Promise<AnonymousUser> {
+      const user = await verifyUser(userId, ipHash)
+      if (joinedAs !== null && joinedAs !== user.userId) {
+        throw new AppError(Code.INVALID_USER, 'This connection has already joined as another user')
+      }
+      return user
+    },
+
+    /**
+     * Socket `join-room` of a verified user: takes a seat and presence; the caller makes the socket
+     * a participant, then sends the emissions. Another tab of a present user: only that tab hears
+     * it, the room already knows the user.
+     */
+    async joinAsParticipant (roomId: string, user: AnonymousUser, socketId: string): Promise<{ joined: UserJoinedEvent, emissions: PublicRoomEmission[] }> {
+      const { first, count } = await enter(roomId, user.userId, socketId)
+      const joined: UserJoinedEvent = {
+        userId: user.userId, userName: user.userName, joinedAt: new Date().toISOString(), currentOccupancy: count
+      }
+      return { joined, emissions: [{ to: first ? { room: PARTICIPANTS } : { socket: socketId }, event: 'user-joined', payload: joined }] }
+    },
+
+    /** Socket `leave-room` of the user the socket joined as (INVALID_USER for another). */
+    async leaveAsParticipant (roomId: string, socketId: string, userId: string, joinedAs: string): Promise<void> {
+      if (userId !== joinedAs) throw new AppError(Code.INVALID_USER, 'This connection did not join as that user')
+      const left = await presence.leave(socketId, roomScope(roomId))
+      port.leaveParticipants(roomId, [socketId])
+      if (left.left && left.last) await userGone(roomId, { userId, currentOccupancy: left.count })
+      // A retry after a failed seat release finds the user gone and finishes the job.
+      else if (!left.left) await releaseSeatIfAbsent(roomId, userId)
+    },
+
+    /** A socket that had joined disconnected: disconnect = leave. */
+    async participantGone (socketId: string): Promise<void> {
+      await usersLeft((await presence.disconnect(socketId)).left)
+    },
+
+    /**
+     * After a REST leave: the user's sockets in the room leave presence and the participants
+     * room (they stay connected and may join again); the rest hear `user-left`.
+     */
+    async evict (roomId: string, userId: string): Promise<boolean> {
+      const scope = roomScope(roomId)
+      let wasPresent = false
+      for (const socketId of await presence.socketsOf(userId)) {
+        const left = await presence.leave(socketId, scope)
+        if (!left.left) continue
+        wasPresent = true
+        port.leaveParticipants(roomId, [socketId])
+        if (left.last) await userGone(roomId, { userId, currentOccupancy: left.count })
+      }
+      return wasPresent
+    },
+
+    /** Users removed without a socket event (a dead instance swept, or shutdown): ours only. */
+    async usersLeft (left: ScopeLeft[]): Promise<void> {
+      await usersLeft(left.filter((entry) => roomIdOfScope(entry.scope) !== null))
     }
   }
 }

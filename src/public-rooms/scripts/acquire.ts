@@ -14,7 +14,7 @@ export const acquireSlotScript: Script = {
   name: 'slots.acquire',
   lua: pruneLua + `
 local now, max = tonumber(ARGV[2]), tonumber(ARGV[4])
-prune(ARGV[1], KEYS[1], ARGV[7], now, tonumber(ARGV[3]), ARGV[5], ARGV[8], ARGV[9])
+prune(KEYS[1], ARGV[7], now, tonumber(ARGV[3]), ARGV[5], ARGV[8], ARGV[9])
 local member = ARGV[5] .. '|' .. ARGV[6]
 local n = redis.call('ZCARD', KEYS[1])
 if redis.call('ZSCORE', KEYS[1], member) then return {1, n} end

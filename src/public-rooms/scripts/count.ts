@@ -11,7 +11,7 @@ import { prune, pruneLua } from './prune.js'
 export const countSlotsScript: Script = {
   name: 'slots.count',
   lua: pruneLua + `
-prune(ARGV[1], KEYS[1], ARGV[4], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[5], ARGV[6], ARGV[7])
+prune(KEYS[1], ARGV[4], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[5], ARGV[6], ARGV[7])
 return redis.call('ZCARD', KEYS[1])`,
   local (ops, [ipKey], [p, now, stale, ip, instanceId, alivePattern, slotsPattern]) {
     prune(ops, ipKey, { p, ip, now: Number(now), stale: Number(stale), self: instanceId, alivePattern, slotsPattern })

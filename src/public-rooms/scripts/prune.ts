@@ -1,36 +1,32 @@
 import type { SyncOps } from '../../store/types.js'
+import { KEY_OF_LUA } from '../slots.js'
 
 /**
  * Shared by the acquire and count scripts: drops the entries of one IP's slot set that are
  * stale or belong to an instance whose liveness key is gone. Members are
  * '{instanceId}|{socketId}'; the caller's own instance is alive by definition. Key names come
- * in as patterns (`{id}` stands for an instance id), the prefix in front, never spelled here.
+ * in as patterns (src/store/keys.ts: `{}` stands for an instance id), never spelled here.
  */
-export const pruneLua = `
-local function key_of(p, pattern, id)
-  local at = string.find(pattern, '{id}', 1, true)
-  return p .. string.sub(pattern, 1, at - 1) .. id .. string.sub(pattern, at + 4)
-end
-
-local function prune(p, key, ip, now, stale, self, alive_pattern, slots_pattern)
+export const pruneLua = KEY_OF_LUA + `
+local function prune(key, ip, now, stale, self, alive_pattern, slots_pattern)
   local entries = redis.call('ZRANGEBYSCORE', key, '-inf', '+inf', 'WITHSCORES')
   local alive = {}
   for i = 1, #entries, 2 do
     local member, score = entries[i], tonumber(entries[i + 1])
     local inst, sid = string.match(member, '^([^|]*)|(.*)$')
     if alive[inst] == nil then
-      alive[inst] = inst == self or redis.call('EXISTS', key_of(p, alive_pattern, inst)) == 1
+      alive[inst] = inst == self or redis.call('EXISTS', key_of(alive_pattern, inst)) == 1
     end
     if now - score > stale or not alive[inst] then
       redis.call('ZREM', key, member)
-      redis.call('SREM', key_of(p, slots_pattern, inst), ip .. '|' .. sid)
+      redis.call('SREM', key_of(slots_pattern, inst), ip .. '|' .. sid)
     end
   end
 end
 `
 
-/** The key a pattern names for one id, as `key_of` in Lua. */
-export const keyOf = (p: string, pattern: string, id: string): string => p + pattern.replace('{id}', () => id)
+/** The key a one-part pattern names for `part`, prefix in front: `key_of` in Lua. */
+export const keyOf = (p: string, pattern: string, part: string): string => p + pattern.replace('{}', () => part)
 
 /** Splits a '{a}|{b}' member at its first bar, as the Lua `string.match` does. */
 export function splitMember (member: string): [string, string] {

@@ -1,22 +1,20 @@
 import type { Script } from '../../store/types.js'
+import { KEY_OF_LUA } from '../slots.js'
 import { keyOf, splitMember } from './prune.js'
 
 /**
  * Frees every slot one instance holds (its graceful shutdown, or its death seen by a survivor).
  * KEYS[1]  the instance's slot set ('{ipHash}|{socketId}' members)
- * ARGV[1]  prefix   ARGV[2] instanceId   ARGV[3] pattern of an IP's slot set (`{id}`: the IP hash)
+ * ARGV[1]  prefix   ARGV[2] instanceId   ARGV[3] pattern of an IP's slot set (`{}`: the IP hash)
  * Reply: slots freed
  */
 export const releaseInstanceSlotsScript: Script = {
   name: 'slots.releaseInstance',
-  lua: `
-local pattern = ARGV[3]
-local at = string.find(pattern, '{id}', 1, true)
-local before, after = ARGV[1] .. string.sub(pattern, 1, at - 1), string.sub(pattern, at + 4)
+  lua: KEY_OF_LUA + `
 local entries = redis.call('SMEMBERS', KEYS[1])
 for _, entry in ipairs(entries) do
   local ip, sid = string.match(entry, '^([^|]*)|(.*)$')
-  redis.call('ZREM', before .. ip .. after, ARGV[2] .. '|' .. sid)
+  redis.call('ZREM', key_of(ARGV[3], ip), ARGV[2] .. '|' .. sid)
 end
 redis.call('DEL', KEYS[1])
 return #entries`,
