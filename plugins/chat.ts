@@ -70,4 +70,4 @@ export default fp(async (app) => {
 
   app.decorate('chat', chat)
   cores.set(app.io, chat)
-}, { name: 'chat', dependencies: ['config', 'db', 'redis', 'socket-io', 'auth', 'rate-limit', 'presence'] })
+}, { name: 'chat', dependencies: ['config', 'db', 'store', 'socket-io', 'auth', 'rate-limit', 'presence'] })

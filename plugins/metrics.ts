@@ -205,4 +205,4 @@ export default fp<MetricsPluginOptions>(async (app, opts) => {
     const [own, process] = await Promise.all([registry.metrics(), processMetrics().metrics()])
     return reply.type(registry.contentType).send(`${own}\n${process}`)
   })
-}, { name: 'metrics', dependencies: ['config', 'db', 'redis', 'socket-io'] })
+}, { name: 'metrics', dependencies: ['config', 'db', 'store', 'socket-io'] })

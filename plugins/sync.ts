@@ -200,4 +200,4 @@ export default fp<SyncPluginOptions>(async (app, opts) => {
     await Promise.allSettled([...inflight])
     await service.close()
   })
-}, { name: 'sync', dependencies: ['config', 'db', 'redis', 'socket-io', 'auth', 'rate-limit', 'presence'] })
+}, { name: 'sync', dependencies: ['config', 'db', 'store', 'socket-io', 'auth', 'rate-limit', 'presence'] })

@@ -1,5 +1,5 @@
 import type { Namespace } from 'socket.io'
-import type { Presence } from '../services/presence.js'
+import type { Presence } from '../presence/service.js'
 import type { Profiles } from './profiles.js'
 import type { ChatRepository } from './repository.js'
 import { scopeOf, userRoom, type Emission, type OnlineUser, type RoomRef, type RoomView } from './types.js'

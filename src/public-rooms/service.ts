@@ -1,5 +1,5 @@
 import { AppError } from '../errors.js'
-import type { Presence, ScopeLeft } from '../services/presence.js'
+import type { Presence, ScopeLeft } from '../presence/service.js'
 import type { PublicRoomEmission } from '../socket/emission.js'
 import {
   PublicRoomErrorCode as Code,

@@ -1,3 +1,4 @@
+import { instanceKeys, slotKeys } from '../store/keys.js'
 import type { Store } from '../store/types.js'
 import { acquireSlotScript } from './scripts/acquire.js'
 import { countSlotsScript } from './scripts/count.js'
@@ -14,19 +15,11 @@ export interface ConnectionSlotsOptions {
   now?: () => number
 }
 
-export const slotKeys = {
-  ip: (ipHash: string) => `slots:${ipHash}`,
-  instance: (instanceId: string) => `instance:${instanceId}:slots`,
-  /** Patterns for keys only known inside a script: `{id}` is an IP hash or an instance id. */
-  ipPattern: 'slots:{id}',
-  instancePattern: 'instance:{id}:slots',
-  instanceAlivePattern: 'instance:{id}:alive'
-}
-
 /**
  * Concurrent connections per hashed IP across all instances (seed 000: at most 2). Needs the
- * instance registry running on every instance: entries of an instance without a liveness key
- * count as dead and are dropped.
+ * instance lifecycle running on every instance: entries of an instance without a liveness key
+ * count as dead at once (acquire and count drop them); `releaseInstance(deadId)` on the
+ * lifecycle's `onInstanceDead` frees the rest of them.
  */
 export function createConnectionSlots (options: ConnectionSlotsOptions) {
   const { store, instanceId, max, staleMs = 3_600_000, now = Date.now } = options
@@ -42,7 +35,7 @@ export function createConnectionSlots (options: ConnectionSlotsOptions) {
     /** Takes a slot for the socket if fewer than `max` are held; idempotent per socket. */
     async acquire (ipHash: string, socketId: string): Promise<{ ok: boolean, count: number }> {
       const reply = await store.run(acquireSlotScript, [slotKeys.ip(check(ipHash)), slotKeys.instance(instanceId)],
-        [now(), staleMs, max, instanceId, socketId, ipHash, slotKeys.instanceAlivePattern, slotKeys.instancePattern])
+        [now(), staleMs, max, instanceId, socketId, ipHash, instanceKeys.alive.pattern, slotKeys.instance.pattern])
       const [ok, count] = reply as [number, number]
       return { ok: ok === 1, count }
     },
@@ -56,12 +49,12 @@ export function createConnectionSlots (options: ConnectionSlotsOptions) {
     /** Slots held for the IP hash now, after dropping stale and dead entries. */
     async count (ipHash: string): Promise<number> {
       return await store.run(countSlotsScript, [slotKeys.ip(check(ipHash))],
-        [now(), staleMs, ipHash, instanceId, slotKeys.instanceAlivePattern, slotKeys.instancePattern]) as number
+        [now(), staleMs, ipHash, instanceId, instanceKeys.alive.pattern, slotKeys.instance.pattern]) as number
     },
 
     /** Frees every slot an instance holds (this one by default, on graceful shutdown); resolves to how many. */
     async releaseInstance (ofInstance: string = instanceId): Promise<number> {
-      return await store.run(releaseInstanceSlotsScript, [slotKeys.instance(ofInstance)], [ofInstance, slotKeys.ipPattern]) as number
+      return await store.run(releaseInstanceSlotsScript, [slotKeys.instance(ofInstance)], [ofInstance, slotKeys.ip.pattern]) as number
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { Store } from '../store/types.js'
-import type { InstanceRegistry } from '../services/instances.js'
+import type { InstanceLifecycle } from '../instance/lifecycle.js'
 import type { ChatUser } from '../chat/types.js'
 
 /** Store keys of the service API (logical; the store adds REDIS_KEY_PREFIX). */
@@ -51,7 +51,7 @@ function parseEntry (raw: string | null): SocketEntry | null {
 export interface ConnectionRegistryOptions {
   store: Store
   instanceId: string
-  instances: Pick<InstanceRegistry, 'isAlive'>
+  instances: Pick<InstanceLifecycle, 'isAlive'>
   now: () => number
   /** Activity is written at most this often per socket (it is compared in minutes). */
   activityResolutionMs: number

@@ -7,8 +7,8 @@ import type { Chat } from '../chat/core.js'
 import { isUuid } from '../chat/repository.js'
 import { scopeOf, userRoom, type ChatMessage, type ChatUser } from '../chat/types.js'
 import { channelMessage } from '../chat/wire.js'
-import type { Presence } from '../services/presence.js'
-import type { InstanceRegistry } from '../services/instances.js'
+import type { Presence } from '../presence/service.js'
+import type { InstanceLifecycle } from '../instance/lifecycle.js'
 import type { Store } from '../store/types.js'
 import { createConnectionRegistry, type LiveSocket } from './registry.js'
 import { channel, createRoomViews, roomNotFound } from './rooms.js'
@@ -22,7 +22,7 @@ export interface RealtimeServiceOptions {
   chat: Chat
   presence: Presence
   store: Store
-  instances: Pick<InstanceRegistry, 'isAlive'>
+  instances: Pick<InstanceLifecycle, 'isAlive'>
   database: Database
   instanceId: string
   /** Work started by events that shutdown must wait for (the presence hub's `track`). */

@@ -1,5 +1,5 @@
 import type { SyncOps } from '../../store/types.js'
-import { KEY_OF_LUA } from '../slots.js'
+import { KEY_OF_LUA } from '../../store/keys.js'
 
 /**
  * Shared by the acquire and count scripts: drops the entries of one IP's slot set that are

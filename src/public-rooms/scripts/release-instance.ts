@@ -1,5 +1,5 @@
 import type { Script } from '../../store/types.js'
-import { KEY_OF_LUA } from '../slots.js'
+import { KEY_OF_LUA } from '../../store/keys.js'
 import { keyOf, splitMember } from './prune.js'
 
 /**
