@@ -3,7 +3,7 @@ import type { Server, Socket } from 'socket.io'
 import type { Identity } from '../src/auth/identity.js'
 import { createChat, type Chat } from '../src/chat/core.js'
 import { createChatSocketEvents } from '../src/chat/events.js'
-import { registerEventTable } from '../src/socket/events.js'
+import { registerEventTable } from '../src/socket/event-table.js'
 import type { ChatUser } from '../src/chat/types.js'
 
 declare module 'fastify' {

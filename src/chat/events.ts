@@ -3,7 +3,7 @@ import {
   ChannelMessagePayload, ChannelRefPayload, ChannelTypingPayload, CodeRefPayload, GroupIdPayload,
   GroupRefPayload, SendMessagePayload, TypingPayload
 } from '../contract/chat.js'
-import { createEventTable, on } from '../socket/events.js'
+import { createEventTable, on } from '../socket/event-table.js'
 import type { Limiter } from '../services/limiter.js'
 import type { Chat } from './core.js'
 import type { ChatUser } from './types.js'

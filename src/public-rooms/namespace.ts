@@ -170,7 +170,7 @@ export function createPublicRoomsNamespace (options: PublicRoomsNamespaceOptions
     broadcast (roomId: string, event: string, data?: unknown): void {
       if (!isRoomId(roomId)) return
       // The host app's own events: outside the contract's map, so the outbox's untyped face.
-      const outbox: Outbox = outboxes.outboxOf(roomId)
+      const outbox = outboxes.outboxOf(roomId) as unknown as Outbox
       outbox.send({ to: { room: PARTICIPANTS }, event, payload: data })
     },
 
