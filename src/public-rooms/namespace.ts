@@ -176,7 +176,7 @@ export function createPublicRoomsNamespace (options: PublicRoomsNamespaceOptions
 
     /** Users removed without a socket event (a dead instance swept, or shutdown). */
     announceLeft (left: ScopeLeft[]): Promise<void> {
-      return rooms.usersLeft(left).catch((err: unknown) => { log.warn({ err }, 'public room sweep cleanup failed') })
+      return rooms.usersLeftWithoutEvent(left).catch((err: unknown) => { log.warn({ err }, 'public room sweep cleanup failed') })
     },
 
     /** Resolves once every socket's queued work has settled. */

@@ -38,31 +38,11 @@ export const roomIdOfScope = (scope: string): string | null =>
 const roomNotFound = () => new AppError('ROOM_NOT_FOUND', 'Room not found', 404)
 const invalidUser = () => new AppError('INVALID_USER', 'User not found or does not match this IP address')
 
-/**
- * Seed 000's rooms and anonymous users. A membership row is a seat: the REST join takes one,
- * a socket `join-room` takes one when the user has none, and it is given back when the user
- * leaves (REST leave, or their last socket in the room leaving). Seats are counted against
- * `capacity` under a lock on the room row, so concurrent joins never overfill a room on any
- * number of instances. `currentOccupancy` is who is present now (presence, all instances).
- */
-export function createPublicRooms (options: PublicRoomsOptions) {
-  const { repository, presence, port, log } = options
+type Presences = PublicRoomsOptions['presence']
+type VerifyUser = (userId: string, ipHash: string) => Promise<AnonymousUser>
 
-  async function toRoom (row: RoomRow): Promise<PublicRoom> {
-    return {
-      id: row.id,
-      name: row.name,
-      capacity: row.capacity,
-      createdBy: row.createdBy,
-      createdAt: row.createdAt.toISOString(),
-      currentOccupancy: await presence.count(roomScope(row.id))
-    }
-  }
-
-  async function findRoom (roomId: string): Promise<RoomRow | null> {
-    return isRoomId(roomId) ? await repository.roomById(roomId) : null
-  }
-
+/** Seats: taken and given back under a lock on the room row, so no room is ever overfilled. */
+function createSeats (repository: PublicRoomsRepository, presence: Presences) {
   async function takeSeat (seats: SeatTransaction, roomId: string, userId: string): Promise<{ joinedAt: Date, created: boolean }> {
     const room = await seats.lockRoom(roomId)
     if (!room) throw roomNotFound()
@@ -73,14 +53,6 @@ export function createPublicRooms (options: PublicRoomsOptions) {
     return { joinedAt, created: true }
   }
 
-  /** The user, if it exists and was created from this IP; INVALID_USER otherwise. */
-  async function verifyUser (userId: string, ipHash: string): Promise<AnonymousUser> {
-    if (!UUID.test(userId)) throw invalidUser()
-    const row = await repository.userById(userId)
-    if (!row || row.ipHash !== ipHash) throw invalidUser()
-    return { userId: row.id, userName: row.userName }
-  }
-
   /** After a socket left: gives the seat back unless the user is (again) present in the room. */
   async function releaseSeatIfAbsent (roomId: string, userId: string): Promise<boolean> {
     return await repository.inTransaction(async (seats) => {
@@ -89,6 +61,26 @@ export function createPublicRooms (options: PublicRoomsOptions) {
       return await seats.deleteSeat(roomId, userId)
     })
   }
+
+  /**
+   * Socket join: a seat (as the REST join) and the socket's presence in the room, under one
+   * lock so that a seat given back by the user's last socket never races a new socket's join.
+   */
+  async function enter (roomId: string, userId: string, socketId: string): Promise<{ first: boolean, count: number }> {
+    return await repository.inTransaction(async (seats) => {
+      await takeSeat(seats, roomId, userId)
+      await presence.connect(socketId, userId)
+      return await presence.join(socketId, roomScope(roomId))
+    })
+  }
+
+  return { takeSeat, releaseSeatIfAbsent, enter }
+}
+
+/** Who is in a room through sockets: joins, leaves and departures, and what the room hears of them. */
+function createParticipants (options: PublicRoomsOptions, seats: ReturnType<typeof createSeats>, verifyUser: VerifyUser) {
+  const { presence, port, log } = options
+  const { releaseSeatIfAbsent, enter } = seats
 
   /**
    * A user's last socket left a room: the seat is given back, then the rest hear `user-left`
@@ -113,70 +105,7 @@ export function createPublicRooms (options: PublicRoomsOptions) {
     }
   }
 
-  /**
-   * Socket join: a seat (as the REST join) and the socket's presence in the room, under one
-   * lock so that a seat given back by the user's last socket never races a new socket's join.
-   */
-  async function enter (roomId: string, userId: string, socketId: string): Promise<{ first: boolean, count: number }> {
-    return await repository.inTransaction(async (seats) => {
-      await takeSeat(seats, roomId, userId)
-      await presence.connect(socketId, userId)
-      return await presence.join(socketId, roomScope(roomId))
-    })
-  }
-
   return {
-    async createRoom (input: { name: string, capacity?: number, createdBy: string }): Promise<PublicRoom> {
-      const name = input.name.trim()
-      if (name === '') throw new AppError('INVALID_REQUEST', 'name must not be blank')
-      const row = await repository.insertRoom({ name, createdBy: input.createdBy, ...(input.capacity !== undefined ? { capacity: input.capacity } : {}) })
-      return await toRoom(row)
-    },
-
-    async listRooms ({ limit = 50, offset = 0 } = {}): Promise<PublicRoom[]> {
-      return await Promise.all((await repository.listRooms(limit, offset)).map(toRoom))
-    },
-
-    /** The room, or ROOM_NOT_FOUND (404). */
-    async getRoom (roomId: string): Promise<PublicRoom> {
-      const row = await findRoom(roomId)
-      if (!row) throw roomNotFound()
-      return await toRoom(row)
-    },
-
-    async roomExists (roomId: string): Promise<boolean> {
-      return await findRoom(roomId) !== null
-    },
-
-    async occupancy (roomId: string): Promise<number> {
-      return await presence.count(roomScope(roomId))
-    },
-
-    /** An anonymous user bound to the HMAC of the creating IP. */
-    async createUser (userName: string, ipHash: string): Promise<AnonymousUser> {
-      const name = userName.trim()
-      if (name === '') throw new AppError('INVALID_REQUEST', 'userName must not be blank')
-      const row = await repository.insertUser({ userName: name, ipHash })
-      return { userId: row.id, userName: row.userName }
-    },
-
-    verifyUser,
-
-    /** REST join: takes a seat (ROOM_NOT_FOUND, ROOM_FULL); a member joining again keeps theirs. */
-    async join (roomId: string, userId: string): Promise<{ joinedAt: Date, created: boolean }> {
-      if (!isRoomId(roomId)) throw roomNotFound()
-      return await repository.inTransaction(async (seats) => await takeSeat(seats, roomId, userId))
-    },
-
-    /** REST leave: gives the seat back whether or not the user is present. */
-    async removeMember (roomId: string, userId: string): Promise<boolean> {
-      if (!isRoomId(roomId)) throw roomNotFound()
-      return await repository.inTransaction(async (seats) => {
-        if (!await seats.lockRoom(roomId)) throw roomNotFound()
-        return await seats.deleteSeat(roomId, userId)
-      })
-    },
-
     /** The user a socket joins as: verified (INVALID_USER), and the one it joined as before, if any. */
     async participantOf (userId: string, ipHash: string, joinedAs: string | null): Promise<AnonymousUser> {
       const user = await verifyUser(userId, ipHash)
@@ -232,9 +161,100 @@ export function createPublicRooms (options: PublicRoomsOptions) {
     },
 
     /** Users removed without a socket event (a dead instance swept, or shutdown): ours only. */
-    async usersLeft (left: ScopeLeft[]): Promise<void> {
+    async usersLeftWithoutEvent (left: ScopeLeft[]): Promise<void> {
       await usersLeft(left.filter((entry) => roomIdOfScope(entry.scope) !== null))
     }
+  }
+}
+
+/**
+ * Seed 000's rooms and anonymous users. A membership row is a seat: the REST join takes one,
+ * a socket `join-room` takes one when the user has none, and it is given back when the user
+ * leaves (REST leave, or their last socket in the room leaving). Seats are counted against
+ * `capacity` under a lock on the room row, so concurrent joins never overfill a room on any
+ * number of instances. `currentOccupancy` is who is present now (presence, all instances).
+ */
+export function createPublicRooms (options: PublicRoomsOptions) {
+  const { repository, presence } = options
+  const seats = createSeats(repository, presence)
+  const { takeSeat } = seats
+
+  async function toRoom (row: RoomRow): Promise<PublicRoom> {
+    return {
+      id: row.id,
+      name: row.name,
+      capacity: row.capacity,
+      createdBy: row.createdBy,
+      createdAt: row.createdAt.toISOString(),
+      currentOccupancy: await presence.count(roomScope(row.id))
+    }
+  }
+
+  async function findRoom (roomId: string): Promise<RoomRow | null> {
+    return isRoomId(roomId) ? await repository.roomById(roomId) : null
+  }
+
+  /** The user, if it exists and was created from this IP; INVALID_USER otherwise. */
+  async function verifyUser (userId: string, ipHash: string): Promise<AnonymousUser> {
+    if (!UUID.test(userId)) throw invalidUser()
+    const row = await repository.userById(userId)
+    if (!row || row.ipHash !== ipHash) throw invalidUser()
+    return { userId: row.id, userName: row.userName }
+  }
+
+  return {
+    async createRoom (input: { name: string, capacity?: number, createdBy: string }): Promise<PublicRoom> {
+      const name = input.name.trim()
+      if (name === '') throw new AppError('INVALID_REQUEST', 'name must not be blank')
+      const row = await repository.insertRoom({ name, createdBy: input.createdBy, ...(input.capacity !== undefined ? { capacity: input.capacity } : {}) })
+      return await toRoom(row)
+    },
+
+    async listRooms ({ limit = 50, offset = 0 } = {}): Promise<PublicRoom[]> {
+      return await Promise.all((await repository.listRooms(limit, offset)).map(toRoom))
+    },
+
+    /** The room, or ROOM_NOT_FOUND (404). */
+    async getRoom (roomId: string): Promise<PublicRoom> {
+      const row = await findRoom(roomId)
+      if (!row) throw roomNotFound()
+      return await toRoom(row)
+    },
+
+    async roomExists (roomId: string): Promise<boolean> {
+      return await findRoom(roomId) !== null
+    },
+
+    async occupancy (roomId: string): Promise<number> {
+      return await presence.count(roomScope(roomId))
+    },
+
+    /** An anonymous user bound to the HMAC of the creating IP. */
+    async createUser (userName: string, ipHash: string): Promise<AnonymousUser> {
+      const name = userName.trim()
+      if (name === '') throw new AppError('INVALID_REQUEST', 'userName must not be blank')
+      const row = await repository.insertUser({ userName: name, ipHash })
+      return { userId: row.id, userName: row.userName }
+    },
+
+    verifyUser,
+
+    /** REST join: takes a seat (ROOM_NOT_FOUND, ROOM_FULL); a member joining again keeps theirs. */
+    async join (roomId: string, userId: string): Promise<{ joinedAt: Date, created: boolean }> {
+      if (!isRoomId(roomId)) throw roomNotFound()
+      return await repository.inTransaction(async (seats) => await takeSeat(seats, roomId, userId))
+    },
+
+    /** REST leave: gives the seat back whether or not the user is present. */
+    async removeMember (roomId: string, userId: string): Promise<boolean> {
+      if (!isRoomId(roomId)) throw roomNotFound()
+      return await repository.inTransaction(async (seats) => {
+        if (!await seats.lockRoom(roomId)) throw roomNotFound()
+        return await seats.deleteSeat(roomId, userId)
+      })
+    },
+
+    ...createParticipants(options, seats, verifyUser)
   }
 }
 
