@@ -1,7 +1,6 @@
 import fp from 'fastify-plugin'
 import { createPresence, type Presence, type ScopeLeft } from '../src/presence/service.js'
 import { createTyping, type Typing } from '../src/services/typing.js'
-import { createConnectionSlots, type ConnectionSlots } from '../src/services/slots.js'
 
 export type LeftReason = 'sweep' | 'shutdown'
 export type LeftListener = (left: ScopeLeft[], reason: LeftReason) => void
@@ -20,9 +19,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     presence: Presence
     presenceHub: PresenceHub
-    // Temporary: chat (typing) and public rooms (slots) build these themselves after the restructure.
+    // Temporary: chat (typing) builds it itself after the restructure.
     typing: Typing
-    slots: ConnectionSlots
   }
 }
 
@@ -32,12 +30,11 @@ export interface PresencePluginOptions {
 
 /** Who is connected and where, across instances; leaves the dead instances' entries to one survivor. */
 export default fp<PresencePluginOptions>(async (app, opts) => {
-  const { store, instanceId, instances } = app
+  const { store, instances } = app
   const config = app.realtimeConfig
   const onError = (err: unknown) => { app.log.warn({ err }, 'presence background work failed') }
   const presence = createPresence({ store, lifecycle: instances, onError })
   const typing = createTyping({ store, ttlMs: config.typingTtlMs, throttleMs: config.typingThrottleMs, sweepIntervalMs: opts.typingSweepMs, onError })
-  const slots = createConnectionSlots({ store, instanceId, max: config.publicMaxConnectionsPerIp, staleMs: config.publicSlotStaleMs })
 
   const listeners = new Set<LeftListener>()
   const inflight = new Set<Promise<unknown>>()
@@ -67,7 +64,6 @@ export default fp<PresencePluginOptions>(async (app, opts) => {
   app.decorate('presence', presence)
   app.decorate('presenceHub', hub)
   app.decorate('typing', typing)
-  app.decorate('slots', slots)
 
   // Runs in the instance's shutdown, before it leaves the registry: let socket handlers finish,
   // then drop whatever this instance still holds so other instances see it at once.
@@ -77,6 +73,5 @@ export default fp<PresencePluginOptions>(async (app, opts) => {
     await typing.close()
     const report = await presence.removeInstance()
     emitLeft(report.left, 'shutdown')
-    await slots.releaseInstance()
   })
 }, { name: 'presence', dependencies: ['config', 'store', 'instance'] })

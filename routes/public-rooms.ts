@@ -9,7 +9,7 @@ import { publicRoomRouteSchemas as schemas } from '../src/contract/public-rooms.
  */
 const publicRoomsRoutes: FastifyPluginAsync = async (fastify) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
-  const { rooms, namespace, hashIp } = app.publicRooms
+  const { rooms, hashIp } = app.publicRooms
 
   app.post('/api/public/rooms', { schema: schemas.createRoom, preHandler: app.realtimeAuth.authenticate }, async (request, reply) => {
     const room = await rooms.createRoom({ ...request.body, createdBy: request.identity!.id })
@@ -41,7 +41,7 @@ const publicRoomsRoutes: FastifyPluginAsync = async (fastify) => {
     await rooms.getRoom(roomId)
     const user = await rooms.verifyUser(request.body.userId, hashIp(request.ip))
     const wasMember = await rooms.removeMember(roomId, user.userId)
-    const wasPresent = await namespace.evict(roomId, user.userId)
+    const wasPresent = await rooms.evict(roomId, user.userId)
     return { left: wasMember || wasPresent, room: await rooms.getRoom(roomId) }
   })
 }

@@ -4,7 +4,7 @@ import { buildTestApp, IP_HASH_SECRET, servicesSkipReason } from '../helper.js'
 import { createStore } from '../../src/store/index.js'
 import { createInstanceLifecycle } from '../../src/instance/lifecycle.js'
 import { createPresence } from '../../src/presence/service.js'
-import { createConnectionSlots } from '../../src/services/slots.js'
+import { createConnectionSlots } from '../../src/public-rooms/slots.js'
 import { hashIp } from '../../src/net.js'
 import { createRoom, createUser, ELSEWHERE, HERE, occupancy, restJoin, restLeave, SeedClient } from './fixtures.js'
 

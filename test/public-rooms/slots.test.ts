@@ -1,5 +1,5 @@
 import t from 'tap'
-import { createConnectionSlots } from '../../src/services/slots.js'
+import { createConnectionSlots } from '../../src/public-rooms/slots.js'
 import { createMemoryStore } from '../../src/store/memory.js'
 import { eachBackend, until } from '../store/fixtures/backends.js'
 import { startInstances } from '../instance/fixtures/cluster.js'
