@@ -29,7 +29,12 @@ fastify_range=$(node -p "require('$root/package.json').dependencies.fastify")
 ts_range=$(node -p "require('$root/package.json').devDependencies.typescript")
 npm install --no-audit --no-fund --prefer-offline --loglevel=error \
   "$work/$tarball" "fastify@$fastify_range" socket.io-client "typescript@$ts_range" "@types/node@22"
-npx tsc -p . || { echo "the host app does not type-check against the installed package"; exit 1; }
+# No skipLibCheck, so roomwire's declarations (and those they reach: pg, fastify, socket.io) are
+# checked too. drizzle-orm's own typings do not pass that (e.g. pg-core/roles.d.ts, mysql-core):
+# their errors, and only theirs, are left out, except a missing declaration file (TS7016: `pg`).
+errors=$(npx tsc -p . | grep -E 'error TS' | grep -vE '^node_modules/drizzle-orm/.*error TS(2[0-9]{3}|1[0-9]{3}):' || true)
+[ -z "$errors" ] || { echo "$errors"; echo "the host app does not type-check against the installed package"; exit 1; }
+[ -f out/index.js ] || { echo "tsc emitted nothing"; exit 1; }
 # One core busy, as on a loaded machine: registration must still fit Fastify's default timeout.
 node -e 'const end = Date.now() + 60000; while (Date.now() < end);' &
 busy=$!
