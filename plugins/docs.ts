@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { STATUS_CODES } from 'node:http'
 import { join } from 'node:path'
 import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
@@ -26,6 +27,15 @@ const byAddress: Record<string, NamespaceEvents> = Object.fromEntries(
  * `/docs/json`) and the AsyncAPI 3 document of the socket events at `/asyncapi.json`.
  * Registered before the routes: swagger collects a route when it is added.
  */
+/** A response schema without a description shows as "Default Response": name its status instead. */
+function describeResponses (schema: { response?: Record<string, unknown> }): void {
+  for (const [code, response] of Object.entries(schema.response ?? {})) {
+    if (typeof response !== 'object' || response === null || 'description' in response) continue
+    // A copy: response schemas are shared between routes.
+    schema.response![code] = { ...response, description: STATUS_CODES[Number(code)] ?? `HTTP ${code}` }
+  }
+}
+
 /** `GET /api/groups/:id/members` → `getApiGroupsIdMembers`. */
 export function operationIdOf (method: string, url: string): string {
   const words = url.split(/[^A-Za-z0-9]+/).filter(Boolean)
@@ -39,6 +49,7 @@ export default fp<DocsPluginOptions>(async (app, opts) => {
     if (route.schema?.hide === true) return
     const schema = (route.schema ??= {}) as { operationId?: string }
     schema.operationId ??= operationIdOf([route.method].flat()[0], route.url.slice(prefix.length))
+    describeResponses(route.schema as { response?: Record<string, unknown> })
   })
   await app.register(swagger, {
     openapi: {
