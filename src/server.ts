@@ -6,7 +6,11 @@ import { ConfigError, loadConfig, loadDotEnv, type Config } from './config.js'
 /** `npm start`: listen on PORT/HOST and close gracefully on SIGTERM/SIGINT. */
 loadDotEnv()
 const config = readConfigOrExit()
-const app = await buildApp({ fastify: loggingOptions(config) })
+// A part that cannot start (Redis refused, PostgreSQL unreachable) says why in one line.
+const app = await buildApp({ fastify: loggingOptions(config) }).catch((err: Error) => {
+  process.stderr.write(`roomwire: failed to start: ${err.message}\n`)
+  process.exit(1)
+})
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'closing because of an error')
