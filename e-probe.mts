@@ -1,4 +1,0 @@
-import { loadConfig } from './src/config.ts'
-for (const env of [{ LOG_LEVEL: 'loud' }, { PORT: 'eighty' }, { DOCS_ENABLED: 'yes' }, { REDIS_URL: 'http://x' }]) {
-  try { loadConfig(env) } catch (e) { console.log((e as Error).message) }
-}
