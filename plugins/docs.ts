@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { STATUS_CODES } from 'node:http'
 import { join } from 'node:path'
 import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
@@ -26,20 +27,42 @@ const byAddress: Record<string, NamespaceEvents> = Object.fromEntries(
  * `/docs/json`) and the AsyncAPI 3 document of the socket events at `/asyncapi.json`.
  * Registered before the routes: swagger collects a route when it is added.
  */
+/** A response schema without a description shows as "Default Response": name its status instead. */
+function describeResponses (schema: { response?: Record<string, unknown> }): void {
+  for (const [code, response] of Object.entries(schema.response ?? {})) {
+    if (typeof response !== 'object' || response === null || 'description' in response) continue
+    // A copy: response schemas are shared between routes.
+    schema.response![code] = { ...response, description: STATUS_CODES[Number(code)] ?? `HTTP ${code}` }
+  }
+}
+
+/** `GET /api/groups/:id/members` → `getApiGroupsIdMembers`. */
+export function operationIdOf (method: string, url: string): string {
+  const words = url.split(/[^A-Za-z0-9]+/).filter(Boolean)
+  return method.toLowerCase() + words.map(w => w[0].toUpperCase() + w.slice(1)).join('')
+}
+
 export default fp<DocsPluginOptions>(async (app, opts) => {
   const prefix = opts.prefix ?? ''
+  // Every operation gets an id (e.g. `getApiGroupsById`) for client generators; a route may set its own.
+  app.addHook('onRoute', (route) => {
+    if (route.schema?.hide === true) return
+    const schema = (route.schema ??= {}) as { operationId?: string }
+    schema.operationId ??= operationIdOf([route.method].flat()[0], route.url.slice(prefix.length))
+    describeResponses(route.schema as { response?: Record<string, unknown> })
+  })
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
       info: { title: `${name} REST API`, version, description: `${pkg.description ?? name}. Socket events: \`${prefix}/asyncapi.json\`; metrics: \`${prefix}/metrics\`.` },
       tags: [
         { name: 'health', description: 'Liveness and readiness' },
-        { name: 'auth', description: 'Registered users and JWTs (CONTRACT §3)' },
-        { name: 'public rooms', description: 'Public rooms and anonymous users (CONTRACT §4, seed 000)' },
-        { name: 'sync', description: 'Watch-party rooms (CONTRACT §5, seed 002)' },
-        { name: 'groups', description: 'Chat groups (CONTRACT §6, seed 001)' },
-        { name: 'channels', description: 'Chat channels (CONTRACT §6, seed 004)' },
-        { name: 'admin', description: 'Admin REST over the service API (CONTRACT §7)' },
+        { name: 'auth', description: 'Registered users and their JWTs' },
+        { name: 'public rooms', description: 'Public rooms for anonymous users, joined over /public-room/{roomId}' },
+        { name: 'sync', description: 'Watch-party rooms, joined by code over /sync' },
+        { name: 'groups', description: 'Persistent chat groups, with history and presence' },
+        { name: 'channels', description: 'Chat channels that keep their history' },
+        { name: 'admin', description: 'Rooms, broadcasts, statistics and disconnects for operators (admin JWT or x-api-key)' },
         { name: 'docs', description: 'Machine-readable descriptions and metrics' }
       ],
       components: {

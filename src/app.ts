@@ -46,42 +46,48 @@ const LIFTED = ['io', 'realtime', 'realtimeAuth', 'broadcastToPublicRoom', 'getC
 async function realtimePlugin (host: FastifyInstance, opts: RealtimeOptions): Promise<void> {
   const { prefix = '', database, socketIo, presenceSweepMs, typingSweepMs, tokenSweepMs, ...configOptions } = opts
   let inner: FastifyInstance | undefined
-  await host.register(async (app) => {
+  // Registered, not awaited: Fastify then times each part against its own pluginTimeout (10 s
+  // by default in a host app) instead of the whole start-up against one.
+  host.register(async (app) => {
     inner = app
-    await app.register(configPlugin, configOptions)
-    installErrorHandling(app, { notFound: prefix !== '' || host.hasDecorator('roomwireStandalone') })
-    await app.register(dbPlugin, { database })
-    await app.register(redisPlugin)
-    await app.register(storePlugin)
-    await app.register(socketIoPlugin, { path: `${prefix}/socket.io`, serverOptions: socketIo })
-    await app.register(authPlugin)
-    await app.register(cors, { origin: parseCorsOrigin(app.realtimeConfig.corsOrigin) })
-    await app.register(rateLimitPlugin)
-    await app.register(instancePlugin, { sweepIntervalMs: presenceSweepMs })
-    await app.register(presencePlugin, { typingSweepMs })
-    await app.register(healthPingPlugin)
-    await app.register(tokenExpiryPlugin, { sweepMs: tokenSweepMs })
-    // Before every route: swagger collects routes as they are added.
-    if (app.realtimeConfig.docsEnabled) await app.register(docsPlugin, { prefix })
-    if (app.realtimeConfig.metricsEnabled) await app.register(metricsPlugin)
-    await app.register(healthRoutes)
-    await app.register(authRoutes)
-    // Namespaces and their REST routes (one line each, kept in this order):
-    await app.register(import('../plugins/public-rooms.js'))
-    await app.register(import('../routes/public-rooms.js'))
-    await app.register(import('../plugins/sync.js'))
-    await app.register(import('../routes/sync.js'))
-    await app.register(import('../plugins/chat.js'))
-    await app.register(import('../routes/groups.js'))
-    await app.register(import('../routes/channels.js'))
-    await app.register(import('../plugins/service-api.js'))
-    await app.register(import('../routes/admin.js'))
-    // The demo page at `/` (public/): standalone only unless DEMO_ENABLED says otherwise.
-    await app.register(import('../plugins/demo.js'), { standalone: host.hasDecorator('roomwireStandalone') })
+    app.register(configPlugin, configOptions)
+    app.register(fp(async (app) => {
+      installErrorHandling(app, { notFound: prefix !== '' || host.hasDecorator('roomwireStandalone') })
+      app.register(dbPlugin, { database })
+      app.register(redisPlugin)
+      app.register(storePlugin)
+      app.register(socketIoPlugin, { path: `${prefix}/socket.io`, serverOptions: socketIo })
+      app.register(authPlugin)
+      app.register(cors, { origin: parseCorsOrigin(app.realtimeConfig.corsOrigin) })
+      app.register(rateLimitPlugin)
+      app.register(instancePlugin, { sweepIntervalMs: presenceSweepMs })
+      app.register(presencePlugin, { typingSweepMs })
+      app.register(healthPingPlugin)
+      app.register(tokenExpiryPlugin, { sweepMs: tokenSweepMs })
+      // Before every route: swagger collects routes as they are added.
+      if (app.realtimeConfig.docsEnabled) app.register(docsPlugin, { prefix })
+      if (app.realtimeConfig.metricsEnabled) app.register(metricsPlugin)
+      app.register(healthRoutes)
+      app.register(authRoutes)
+      // Namespaces and their REST routes (one line each, kept in this order):
+      app.register(import('../plugins/public-rooms.js'))
+      app.register(import('../routes/public-rooms.js'))
+      app.register(import('../plugins/sync.js'))
+      app.register(import('../routes/sync.js'))
+      app.register(import('../plugins/chat.js'))
+      app.register(import('../routes/groups.js'))
+      app.register(import('../routes/channels.js'))
+      app.register(import('../plugins/service-api.js'))
+      app.register(import('../routes/admin.js'))
+      // The demo page at `/` (public/): standalone only unless DEMO_ENABLED says otherwise.
+      app.register(import('../plugins/demo.js'), { standalone: host.hasDecorator('roomwireStandalone') })
+    }, { name: 'roomwire-parts', dependencies: ['config'] }))
   }, { prefix })
-  for (const name of LIFTED) {
-    if (inner?.hasDecorator(name)) host.decorate(name, (inner as unknown as Record<string, never>)[name])
-  }
+  host.register(fp(async (target) => {
+    for (const name of LIFTED) {
+      if (inner?.hasDecorator(name)) target.decorate(name, (inner as unknown as Record<string, never>)[name])
+    }
+  }, { name: 'roomwire-lift' }))
 }
 
 export const realtime = fp(realtimePlugin, { name: 'roomwire', fastify: '5.x' })

@@ -1,12 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
+import { loadDotEnv } from './config.js'
 
 /**
  * `npm run cluster -- N`: N roomwire instances on consecutive ports (PORT, PORT+1, …) sharing
  * DATABASE_URL and REDIS_URL, as a load balancer would see them. Signals are passed on; the
  * command exits when every instance has exited.
  */
+loadDotEnv()
 const count = Number(process.argv[2] ?? 2)
 if (!Number.isInteger(count) || count < 1 || count > 64) {
   console.error('usage: npm run cluster -- <instances (1-64)>')

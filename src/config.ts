@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import Type, { type Static, type TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
 import { Value } from 'typebox/value'
@@ -98,8 +99,10 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Con
     const key = first.instancePath.split('/')[1] as Key | undefined
     const variable = key && key in settings ? settings[key][0] : '(options)'
     const got = key ? JSON.stringify(raw[key]) : ''
-    throw new ConfigError(variable, `${first.message}${got ? ` (got ${got})` : ''}`)
+    const expected = key && key in settings ? allowedValues(settings[key][1]) : undefined
+    throw new ConfigError(variable, `${expected ?? first.message}${got ? ` (got ${got})` : ''}`)
   }
+  if (typeof value.redisUrl === 'string') checkRedisDatabase(value.redisUrl)
   const generatedSecrets: string[] = []
   for (const key of ['jwtSecret', 'ipHashSecret'] as const) {
     if (value[key] === undefined) {
@@ -108,6 +111,40 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Con
     }
   }
   return { ...(value as unknown as Omit<Config, 'generatedSecrets'>), generatedSecrets }
+}
+
+/** "must be one of …" for a setting with a closed set of values; undefined for the others. */
+function allowedValues (schema: TSchema): string | undefined {
+  const options = (schema as { anyOf?: Array<{ const?: unknown }> }).anyOf
+  if (options?.every(option => typeof option.const === 'string')) {
+    return `must be one of ${options.map(option => option.const).join(', ')}`
+  }
+  if ((schema as { type?: string }).type === 'boolean') return 'must be true or false'
+  return undefined
+}
+
+/**
+ * REDIS_URL's path is the database number. ioredis selects it on connect, but a refused SELECT
+ * (out of range) only emits an error and leaves the connection on db 0, so a bad one is refused
+ * here (not a number) or when the store connects (out of the server's range).
+ */
+function checkRedisDatabase (url: string): void {
+  let path: string
+  try {
+    path = new URL(url).pathname
+  } catch {
+    throw new ConfigError('REDIS_URL', `is not a URL (got ${JSON.stringify(url.replace(/\/\/[^@]*@/, '//***@'))})`)
+  }
+  if (!/^\/?([0-9]+)?$/.test(path)) {
+    throw new ConfigError('REDIS_URL', `must end with a database number or nothing, as in redis://host:6379/0 (got path ${JSON.stringify(path)})`)
+  }
+}
+
+/** Reads `.env` from the working directory when there is one; variables already set win. */
+export function loadDotEnv (file = '.env'): boolean {
+  if (!existsSync(file)) return false
+  process.loadEnvFile(file)
+  return true
 }
 
 /** The value Fastify's `trustProxy` takes, from the TRUST_PROXY string. */

@@ -1,9 +1,16 @@
 import closeWithGrace from 'close-with-grace'
+import { LogController, type FastifyServerOptions } from 'fastify'
 import { buildApp } from './app.js'
-import { loadConfig } from './config.js'
+import { ConfigError, loadConfig, loadDotEnv, type Config } from './config.js'
 
 /** `npm start`: listen on PORT/HOST and close gracefully on SIGTERM/SIGINT. */
-const app = await buildApp()
+loadDotEnv()
+const config = readConfigOrExit()
+// A part that cannot start (Redis refused, PostgreSQL unreachable) says why in one line.
+const app = await buildApp({ fastify: loggingOptions(config) }).catch((err: Error) => {
+  process.stderr.write(`roomwire: failed to start: ${err.message}\n`)
+  process.exit(1)
+})
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'closing because of an error')
@@ -12,7 +19,7 @@ closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
 })
 
 // The app's own config lives inside the plugin's context; the same env gives the same values.
-const { port, host, databaseUrl, redisUrl, dataDir, docsEnabled, metricsEnabled, demoEnabled } = loadConfig()
+const { port, host, databaseUrl, redisUrl, dataDir, docsEnabled, metricsEnabled, demoEnabled } = config
 try {
   const address = await app.listen({ port, host })
   const mode = databaseUrl || redisUrl
@@ -32,4 +39,32 @@ try {
 } catch (err) {
   app.log.error({ err }, 'failed to start')
   process.exit(1)
+}
+
+/** A bad setting is the operator's to fix: one line naming it, no stack. */
+function readConfigOrExit (): Config {
+  try {
+    return loadConfig()
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    process.stderr.write(`roomwire: ${err.message}\n`)
+    process.exit(1)
+  }
+}
+
+/** Probes poll these; an access-log line per poll drowns everything else. */
+const QUIET_PATHS = new Set(['/health', '/metrics'])
+
+/** Readable lines on a terminal (pino-pretty), JSON lines otherwise; no access log for probes. */
+function loggingOptions (config: Config): FastifyServerOptions {
+  const pretty = process.stdout.isTTY && !process.env.NO_PRETTY_LOGS
+  return {
+    logger: {
+      level: config.logLevel,
+      ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } } : {})
+    },
+    logController: new LogController({
+      disableRequestLogging: (request) => QUIET_PATHS.has(request.url.split('?', 1)[0])
+    })
+  }
 }

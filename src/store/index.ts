@@ -70,6 +70,15 @@ export async function connectRedis (options: ConnectRedisOptions): Promise<Redis
   } finally {
     clearTimeout(timer)
   }
+  // ioredis selects the URL's database on connect, but a refused SELECT (out of range) only
+  // emits an error and stays on db 0: select again here so that the refusal stops the start.
+  const database = redis.options.db ?? 0
+  if (database !== 0) {
+    await redis.select(database).catch((err: Error) => {
+      redis.disconnect()
+      throw new Error(`Redis at ${redactUrl(redisUrl)} refused database ${database} (${err.message}): use a number below the server's \`databases\` setting (16 by default)`, { cause: err })
+    })
+  }
   return redis
 }
 
