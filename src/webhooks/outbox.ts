@@ -71,9 +71,11 @@ export function createOutbox ({ db, queueBound, retryMs, onEnqueued, onError }: 
       queuedEvents -= count
       onEnqueued?.(count)
       for (const pending of batch) pending.resolve()
-      while (roomWaiters.length > 0 && queuedEvents < queueBound) roomWaiters.shift()!()
+      while (roomWaiters.length > 0 && !full()) roomWaiters.shift()!()
     }
   }
+
+  const full = () => queuedEvents >= queueBound
 
   function failAll (pending: Pending[], err: unknown): void {
     queue = []
@@ -95,7 +97,7 @@ export function createOutbox ({ db, queueBound, retryMs, onEnqueued, onError }: 
         return events
       }
       if (closed) throw new Error('The webhook outbox is closed')
-      while (queuedEvents >= queueBound) await new Promise<void>(resolve => { roomWaiters.push(resolve) })
+      while (full()) await new Promise<void>(resolve => { roomWaiters.push(resolve) })
       queuedEvents += events.length
       await new Promise<void>((resolve, reject) => {
         queue.push({ events, resolve, reject })
@@ -106,7 +108,7 @@ export function createOutbox ({ db, queueBound, retryMs, onEnqueued, onError }: 
     buffered: () => queuedEvents,
     async close () {
       closed = true
-      while (flushing) await flushing
+      await flushing
     }
   }
 }
