@@ -63,30 +63,40 @@ export function createWebhookSender (options: SenderOptions): WebhookSender {
   let lastPrune = 0
   let abandoned = false
 
-  async function attempt (delivery: DueDelivery, endpoint: WebhookEndpoint, controller: AbortController): Promise<void> {
+  async function post (delivery: DueDelivery, endpoint: WebhookEndpoint, controller: AbortController): Promise<number> {
     const headers = signWebhook(endpoint.secret, delivery.id, Math.floor(Date.now() / 1000), delivery.body)
-    const started = performance.now()
-    let status: number | null = null
-    let error: string
+    // One controller for both close and timeout: a timer of our own, cleared on every path.
+    const timer = setTimeout(() => { controller.abort(new Error(`no answer within ${timeoutMs} ms`)) }, timeoutMs)
     try {
       const response = await fetch(endpoint.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'user-agent': 'roomwire-webhooks', ...headers },
         body: delivery.body,
-        signal: AbortSignal.any([controller.signal, AbortSignal.timeout(timeoutMs)])
+        signal: controller.signal
       })
-      status = response.status
       await response.body?.cancel().catch(() => {})
+      return response.status
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  async function attempt (delivery: DueDelivery, endpoint: WebhookEndpoint, controller: AbortController): Promise<void> {
+    const started = performance.now()
+    let status: number | null = null
+    let error: string
+    try {
+      status = await post(delivery, endpoint, controller)
       if (status >= 200 && status < 300) {
-        const seconds = (performance.now() - started) / 1000
-        metrics.sent(delivery.events, seconds, (Date.now() - delivery.createdAt.getTime()) / 1000)
+        metrics.sent(delivery.events, (performance.now() - started) / 1000, (Date.now() - delivery.createdAt.getTime()) / 1000)
         await deliveries.delivered(delivery.id, status)
         return
       }
       error = `HTTP ${status}`
     } catch (err) {
-      if (controller.signal.aborted) return // closing: the claim is given back or runs out
-      error = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : String((err as Error & { cause?: Error }).cause?.message ?? (err as Error).message)
+      if (!running) return // closing or abandoned: the claim is given back or runs out
+      const reason = (controller.signal.aborted ? controller.signal.reason : err) as Error & { cause?: Error }
+      error = String(reason.cause?.message ?? reason.message)
     }
     metrics.attemptFailed((performance.now() - started) / 1000)
     const dead = delivery.attempts + 1 >= options.maxAttempts
