@@ -46,10 +46,12 @@ export function createWebhookMetrics (registry: Registry | undefined, source: Ba
     labelNames: ['stage'] as const,
     registers,
     async collect () {
-      const { events, deliveries } = await source.backlog()
       this.set({ stage: 'buffer' }, source.buffered())
-      this.set({ stage: 'outbox' }, events)
-      this.set({ stage: 'deliveries' }, deliveries)
+      // SQL down: the scrape still answers (roomwire_database_up says why), without these two.
+      const backlog = await source.backlog().catch(() => null)
+      if (!backlog) return
+      this.set({ stage: 'outbox' }, backlog.events)
+      this.set({ stage: 'deliveries' }, backlog.deliveries)
     }
   })
   attempts.labels('ok').inc(0)

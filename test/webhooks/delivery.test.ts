@@ -86,6 +86,15 @@ for (const mode of modes()) {
     t.ok(deliveries.some((d: { attempts: number, status: string }) => d.status === 'delivered' && d.attempts > 1), 'delivered after retries')
   })
 
+  t.test(`${mode}: concurrent enqueues past the in-memory bound wait for their INSERT and all arrive`, async (t) => {
+    const receiver = await startReceiver(t)
+    const { app } = await webhookApp(t, mode, [receiver.url], { webhookQueueBound: 5 })
+    const room = newRoom('public')
+    const written = await Promise.all(Array.from({ length: 50 }, (_, n) => app.webhooks.enqueue([{ type: 'user.online', room, userId: `u${n}` }])))
+    await receiver.until(() => receiver.events(new Set([room.id])).length >= 50, 'all 50 events')
+    t.same(new Set(receiver.events(new Set([room.id])).map(e => e.id)), new Set(written.flat().map(e => e.id)), 'none lost')
+  })
+
   t.test(`${mode}: a receiver that never answers does not slow enqueue, and times out`, async (t) => {
     const receiver = await startReceiver(t, 'hang')
     const { app } = await webhookApp(t, mode, [receiver.url], { webhookTimeoutMs: 5_000 })
