@@ -36,7 +36,7 @@ export interface RealtimeOptions extends ConfigPluginOptions {
 }
 
 /** What roomwire lifts from its encapsulated context onto the app that registers it. */
-const LIFTED = ['io', 'realtime', 'realtimeAuth', 'broadcastToPublicRoom', 'getConnectionCount', 'stopHealthChecks'] as const
+const LIFTED = ['io', 'realtime', 'realtimeAuth', 'broadcastToPublicRoom', 'getConnectionCount', 'stopHealthChecks', 'webhooks'] as const
 
 /**
  * The whole backend as one Fastify plugin. Everything it needs is registered in an encapsulated
@@ -79,6 +79,8 @@ async function realtimePlugin (host: FastifyInstance, opts: RealtimeOptions): Pr
       app.register(import('../routes/channels.js'))
       app.register(import('../plugins/service-api.js'))
       app.register(import('../routes/admin.js'))
+      app.register(import('../plugins/webhooks.js'))
+      app.register(import('../routes/webhooks.js'))
       // The demo page at `/` (public/): standalone only unless DEMO_ENABLED says otherwise.
       app.register(import('../plugins/demo.js'), { standalone: host.hasDecorator('roomwireStandalone') })
     }, { name: 'roomwire-parts', dependencies: ['config'] }))

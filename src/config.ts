@@ -52,7 +52,18 @@ const settings = {
   docsEnabled: ['DOCS_ENABLED', Type.Boolean({ default: true })],
   metricsEnabled: ['METRICS_ENABLED', Type.Boolean({ default: true })],
   // The demo page at `/`: unset → on for the standalone app (buildApp), off for an embedding host
-  demoEnabled: ['DEMO_ENABLED', Type.Optional(Type.Boolean())]
+  demoEnabled: ['DEMO_ENABLED', Type.Optional(Type.Boolean())],
+  // Webhooks (docs/webhooks.md): endpoints from env (comma-separated), their secret and event filter
+  webhookUrls: ['WEBHOOK_URLS', Type.String({ default: '' })],
+  webhookSecret: ['WEBHOOK_SECRET', Type.Optional(Type.String({ pattern: '^whsec_[A-Za-z0-9+/]+={0,2}$' }))],
+  webhookEvents: ['WEBHOOK_EVENTS', Type.String({ default: '' })],
+  webhookBatchIntervalMs: ['WEBHOOK_BATCH_INTERVAL_MS', Ms(1_000)],
+  webhookLeaseTtlMs: ['WEBHOOK_LEASE_TTL_MS', Ms(10_000)],
+  webhookTimeoutMs: ['WEBHOOK_TIMEOUT_MS', Ms(10_000)],
+  webhookRetryBaseMs: ['WEBHOOK_RETRY_BASE_MS', Ms(1_000)],
+  webhookRetryMaxMs: ['WEBHOOK_RETRY_MAX_MS', Ms(300_000)],
+  webhookMaxAttempts: ['WEBHOOK_MAX_ATTEMPTS', Count(10)],
+  webhookQueueBound: ['WEBHOOK_QUEUE_BOUND', Count(10_000)]
 } as const satisfies Record<string, readonly [string, TSchema]>
 
 type Settings = typeof settings
@@ -66,8 +77,9 @@ const checkConfig = Compile(ConfigSchema)
 
 export type ConfigInput = Partial<{ [K in Key]: Static<Settings[K][1]> | undefined }>
 
-export interface Config extends Required<Omit<Static<typeof ConfigSchema>, 'databaseUrl' | 'redisUrl' | 'adminApiKey' | 'demoEnabled'>> {
+export interface Config extends Required<Omit<Static<typeof ConfigSchema>, 'databaseUrl' | 'redisUrl' | 'adminApiKey' | 'demoEnabled' | 'webhookSecret'>> {
   databaseUrl?: string
+  webhookSecret?: string
   redisUrl?: string
   adminApiKey?: string
   /** Unset: the demo page follows whether the app is standalone. */
