@@ -1,6 +1,7 @@
 /* global clearInterval, setInterval */
 import { api, connect, request, session } from './net.js'
-import { byId, describe, el, onSubmit, say } from './dom.js'
+import { byId, el, onSubmit, say, sayError } from './dom.js'
+import { cannotConnect } from './errors.js'
 import { createVideoSync } from './video-sync.js'
 
 const TICK_MS = 100
@@ -45,7 +46,7 @@ export function setupWatchParty () {
     }
   })
 
-  const fail = (err) => { say(error, describe(err)) }
+  const fail = (err) => { sayError(error, err) }
 
   /** Where the shared timer is now; `offset` turns this browser's clock into the server's. */
   function positionNow (party) {
@@ -180,7 +181,7 @@ export function setupWatchParty () {
       reset(`The party was ${reason}.`)
     })
     socket.on('room:error', fail)
-    socket.on('connect_error', (err) => { say(error, `Cannot connect: ${err.data?.code ?? err.message}`) })
+    socket.on('connect_error', (err) => { sayError(error, cannotConnect(err)) })
     socket.on('disconnect', (reason) => { if (current === party) say(status, `Connection lost (${reason}); reconnecting…`) })
     ticker = setInterval(renderTimer, TICK_MS)
   }

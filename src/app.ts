@@ -62,6 +62,7 @@ async function realtimePlugin (host: FastifyInstance, opts: RealtimeOptions): Pr
     if (app.realtimeConfig.metricsEnabled) await app.register(metricsPlugin)
     await app.register(healthRoutes)
     await app.register(authRoutes)
+    await app.register(import('../routes/users.js'))
     // Namespaces and their REST routes (one line each, kept in this order):
     await app.register(import('../plugins/public-rooms.js'))
     await app.register(import('../routes/public-rooms.js'))
