@@ -73,6 +73,7 @@ async function realtimePlugin (host: FastifyInstance, opts: RealtimeOptions): Pr
     await app.register(import('../routes/channels.js'))
     await app.register(import('../plugins/service-api.js'))
     await app.register(import('../routes/admin.js'))
+    await app.register(import('../plugins/operations.js'))
     // The demo page at `/` (public/): standalone only unless DEMO_ENABLED says otherwise.
     await app.register(import('../plugins/demo.js'), { standalone: host.hasDecorator('roomwireStandalone') })
   }, { prefix })
