@@ -62,4 +62,6 @@ export default fp<DemoPluginOptions>(async (app, opts) => {
     if (!path.endsWith('/')) return await reply.redirect(`${path}/${query}`, 308)
     return await reply.sendFile('index.html')
   })
+  // The operations page (public/admin.html): its data needs the admin key or an admin JWT.
+  app.get('/admin', { schema: { hide: true } }, async (_request, reply) => await reply.sendFile('admin.html'))
 }, { name: 'demo', dependencies: ['config'], encapsulate: true })

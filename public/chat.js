@@ -170,6 +170,8 @@ export function setupChat () {
     s.on('disconnect', (reason) => { say(status, `Disconnected (${reason}).`) })
     s.on('connect_error', (err) => { sayError(status, cannotConnect(err)) })
     s.on('error', fail)
+    // What an operator sends from /admin (CONTRACT §7 broadcast); shown as text like everything else.
+    s.on('system:announcement', (data) => { say(status, `Announcement: ${typeof data?.message === 'string' ? data.message : JSON.stringify(data)}`) })
     s.on('message_received', addMessage)
     s.on('room_members_update', (event) => {
       if (!group || event.groupId !== group.id) return
