@@ -55,7 +55,7 @@ async function gap (a: Page, b: Page): Promise<number> {
 }
 
 /** Waits (polling, no fixed sleep) until the two videos agree within the tolerance, 3 samples in a row. */
-async function inSync (t: typeof import('tap').default, a: Page, b: Page, what: string, playing: boolean): Promise<void> {
+async function inSync (t: { ok: (value: boolean, message: string) => unknown }, a: Page, b: Page, what: string, playing: boolean): Promise<void> {
   const deadline = Date.now() + WAIT_MS
   let streak = 0
   let last = Infinity
