@@ -73,7 +73,7 @@ const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} not found: the browser 
 t.test('the demo as a product, in Chromium', { skip }, async (t) => {
   const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
   t.teardown(() => browser.close())
-  const { url } = await buildTestApp(t, { listen: true, env: { CHAT_MESSAGES_PER_MINUTE: '3' } })
+  const { url } = await buildTestApp(t, { listen: true, env: { CHAT_MESSAGES_PER_MINUTE: '3', PUBLIC_MAX_CONNECTIONS_PER_IP: '5' } })
   const problems: string[] = []
 
   async function open (name: string, path = '/', viewport = { width: 1280, height: 900 }): Promise<Page> {
@@ -101,6 +101,7 @@ t.test('the demo as a product, in Chromium', { skip }, async (t) => {
     await tid(alice, 'chat-add-member').click()
     await tid(alice, 'chat-status').filter({ hasText: 'Bob is a member now' }).waitFor()
     await tid(alice, 'chat-members').locator('li', { hasText: 'Bob' }).waitFor()
+    await tid(bob, 'chat-refresh').click()
     await tid(bob, 'chat-groups').locator('li', { hasText: 'Film club' }).getByRole('button', { name: 'Join' }).click()
     await tid(bob, 'chat-current').filter({ hasText: 'Film club' }).waitFor()
     await tid(alice, 'chat-members').locator('li[data-status="online"]', { hasText: 'Bob' }).waitFor()
