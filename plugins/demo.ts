@@ -12,7 +12,7 @@ export interface DemoPluginOptions {
 
 /**
  * The demo's Content-Security-Policy: its own script and style files only (nothing inline, no
- * eval, no other origin), fetch and WebSocket to this origin only, no plugins, frames, forms
+ * eval, no other origin; media also from https origins for a room's mediaUrl), fetch and WebSocket to this origin only, no plugins, frames, forms
  * or <base>. A second guard behind the page's rule of rendering every user string as text.
  */
 export const DEMO_CSP = [
@@ -20,6 +20,8 @@ export const DEMO_CSP = [
   "script-src 'self'",
   "style-src 'self'",
   "img-src 'self'",
+  // The watch party's <video>: the project's clip, or a room's mediaUrl on any https origin.
+  "media-src 'self' https:",
   "connect-src 'self'",
   "base-uri 'none'",
   "form-action 'none'",
@@ -60,4 +62,6 @@ export default fp<DemoPluginOptions>(async (app, opts) => {
     if (!path.endsWith('/')) return await reply.redirect(`${path}/${query}`, 308)
     return await reply.sendFile('index.html')
   })
+  // The operations page (public/admin.html): its data needs the admin key or an admin JWT.
+  app.get('/admin', { schema: { hide: true } }, async (_request, reply) => await reply.sendFile('admin.html'))
 }, { name: 'demo', dependencies: ['config'], encapsulate: true })

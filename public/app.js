@@ -1,6 +1,6 @@
 /* global document */
 import { api, session } from './net.js'
-import { byId, describe, onSubmit, say } from './dom.js'
+import { byId, onSubmit, say, sayError } from './dom.js'
 import { setupPublicRoom } from './public-room.js'
 import { setupChat } from './chat.js'
 import { setupWatchParty } from './watch-party.js'
@@ -27,7 +27,7 @@ function setupIdentity () {
       byId('auth-password').value = ''
       session.set(reply.token, reply.user)
     } catch (err) {
-      say(error, describe(err))
+      sayError(error, err)
     }
   })
 

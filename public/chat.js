@@ -1,6 +1,9 @@
 /* global clearTimeout, setTimeout */
 import { api, connect, request, session } from './net.js'
-import { byId, clock, describe, el, onSubmit, say } from './dom.js'
+import { byId, clock, el, onSubmit, say, sayError } from './dom.js'
+import { cannotConnect } from './errors.js'
+import { bindMemberSearch } from './member-search.js'
+import { createPresenceWatch } from './presence.js'
 
 const TYPING_IDLE_MS = 2_500
 // The server forgets a typing indicator after TYPING_TTL_MS (10 s by default): say it again sooner.
@@ -20,15 +23,21 @@ export function setupChat () {
   const groupIdInput = byId('chat-group-id')
   const controls = ['chat-create', 'chat-refresh', 'chat-join'].map((id) => byId(id))
 
+  const memberList = byId('chat-members')
+  const memberSearch = bindMemberSearch(byId('chat-member'), byId('chat-member-suggestions'))
+
   let socket = null
+  let presence = null
   let group = null
+  /** The current group's members (REST), shown with presence dots. */
+  let members = []
   /** userId → display name of who is typing in the current group. */
   const typists = new Map()
   const seen = new Set()
   let typingSince = 0
   let idleTimer = null
 
-  const fail = (err) => { say(error, describe(err)) }
+  const fail = (err) => { sayError(error, err) }
 
   function renderTyping () {
     const names = [...typists.values()]
@@ -37,9 +46,33 @@ export function setupChat () {
       : `${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} typing…`
   }
 
+  /** Who the group's last member list said is here (seeds the dots without presence:subscribe). */
+  let onlineIds = []
+
   function renderOnline (members) {
+    onlineIds = members.map((m) => m.userId)
     online.replaceChildren(...members.map((m) =>
       el('li', { data: { userId: m.userId } }, m.userName, m.userId === session.user?.id ? el('span', { class: 'you', text: '(you)' }) : '')))
+  }
+
+  function renderMembers () {
+    memberList.replaceChildren(...members.map((m) => {
+      const status = presence?.statusOf(m.userId) ?? 'offline'
+      return el('li', { data: { userId: m.userId, status } },
+        el('span', { class: `dot ${status}`, title: status }), m.userName,
+        m.role === 'owner' ? el('span', { class: 'you', text: '(owner)' }) : '',
+        m.userId === session.user?.id ? el('span', { class: 'you', text: '(you)' }) : '')
+    }))
+  }
+
+  /** Members and their presence; also after someone was added. */
+  async function loadMembers (joined, onlineNow) {
+    const { group: info, members: list } = await api(`api/groups/${encodeURIComponent(joined.id)}`, { token: session.token })
+    if (group !== joined) return
+    byId('chat-current').textContent = info.name
+    members = list
+    renderMembers()
+    await presence?.watch(list.map((m) => m.userId), onlineNow)
   }
 
   function addMessage (m) {
@@ -101,6 +134,8 @@ export function setupChat () {
     seen.clear()
     messages.replaceChildren()
     online.replaceChildren()
+    members = []
+    memberList.replaceChildren()
     renderTyping()
   }
 
@@ -117,13 +152,11 @@ export function setupChat () {
     byId('chat-current').textContent = ''
     renderOnline(reply.onlineMembers)
     joinedView.hidden = false
-    const path = `api/groups/${encodeURIComponent(joined.id)}`
-    const [{ group: info }, history] = await Promise.all([
-      api(path, { token: session.token }),
-      api(`${path}/messages?limit=50`, { token: session.token })
+    const [history] = await Promise.all([
+      api(`api/groups/${encodeURIComponent(joined.id)}/messages?limit=50`, { token: session.token }),
+      loadMembers(joined, onlineIds)
     ])
     if (group !== joined) return
-    byId('chat-current').textContent = info.name
     for (const m of history.messages) addMessage(m)
     refreshGroups()
   }
@@ -135,10 +168,16 @@ export function setupChat () {
       if (group && !s.recovered) request(s, 'join_group', group.id).then((r) => renderOnline(r.onlineMembers)).catch(fail)
     })
     s.on('disconnect', (reason) => { say(status, `Disconnected (${reason}).`) })
-    s.on('connect_error', (err) => { say(status, `Cannot connect: ${err.data?.code ?? err.message}`) })
+    s.on('connect_error', (err) => { sayError(status, cannotConnect(err)) })
     s.on('error', fail)
+    // What an operator sends from /admin (CONTRACT §7 broadcast); shown as text like everything else.
+    s.on('system:announcement', (data) => { say(status, `Announcement: ${typeof data?.message === 'string' ? data.message : JSON.stringify(data)}`) })
     s.on('message_received', addMessage)
-    s.on('room_members_update', (event) => { if (group && event.groupId === group.id) renderOnline(event.onlineMembers) })
+    s.on('room_members_update', (event) => {
+      if (!group || event.groupId !== group.id) return
+      renderOnline(event.onlineMembers)
+      presence?.seen(event.onlineMembers.map((m) => m.userId))
+    })
     s.on('user_typing', (event) => {
       if (!group || event.groupId !== group.id) return
       typists.set(event.userId, event.userName)
@@ -184,15 +223,18 @@ export function setupChat () {
   onSubmit(byId('chat-join-form'), () => { enter(groupIdInput.value.trim()).catch(fail) })
 
   onSubmit(byId('chat-add-form'), async () => {
-    const field = byId('chat-member-id')
+    const field = byId('chat-member')
+    const joined = group
     try {
-      const { member } = await api(`api/groups/${encodeURIComponent(group.id)}/members`, {
-        method: 'POST', token: session.token, body: { userId: field.value.trim() }
+      const userId = await memberSearch.resolve()
+      const { member } = await api(`api/groups/${encodeURIComponent(joined.id)}/members`, {
+        method: 'POST', token: session.token, body: { userId }
       })
       field.value = ''
       say(error, '')
-      say(status, `${member.userName} is a member now: they can join with the group id.`)
+      say(status, `${member.userName} is a member now: the group is in their list.`)
       refreshGroups()
+      if (group === joined) await loadMembers(joined, onlineIds)
     } catch (err) {
       fail(err)
     }
@@ -204,6 +246,7 @@ export function setupChat () {
     leaveGroup()
     socket?.disconnect()
     socket = null
+    presence = null
     byId('chat-groups').replaceChildren()
     for (const button of controls) button.disabled = !token
     if (!token) {
@@ -212,6 +255,7 @@ export function setupChat () {
     }
     say(status, 'Connecting…')
     socket = connect('/', { auth: { token } })
+    presence = createPresenceWatch(socket, renderMembers)
     bindSocket(socket)
     refreshGroups()
   })

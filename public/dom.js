@@ -1,6 +1,7 @@
 /* global document */
 // DOM helpers. Every string that comes from a user or the server reaches the page through
 // textContent or a Text node (append of a string), never through innerHTML.
+import { friendly } from './errors.js'
 
 /** The element with this `data-testid` (the page's stable handles, also used by the tests). */
 export function byId (testid, root = document) {
@@ -27,12 +28,20 @@ export function el (tag, props = {}, ...children) {
 /** Shows a message (text only) in a status or error line; an empty string clears it. */
 export function say (node, message) {
   node.textContent = message ?? ''
+  if (!message) delete node.dataset.code
 }
 
-/** The message of an error or of a `{code, message}` payload, for display. */
+/** A sentence for an error or a `{code, message}` payload; the code itself stays out of it. */
 export function describe (err) {
-  if (err && typeof err === 'object' && 'code' in err && 'message' in err) return `${err.code}: ${err.message}`
+  if (err && typeof err === 'object' && typeof err.code === 'string') return friendly(err.code, err.message)
   return err instanceof Error ? err.message : String(err)
+}
+
+/** Shows an error in its line, with the code (if any) in `data-code` and the server's words as the title. */
+export function sayError (node, err) {
+  node.textContent = describe(err)
+  node.dataset.code = typeof err?.code === 'string' ? err.code : ''
+  node.title = typeof err?.message === 'string' ? err.message : ''
 }
 
 /** Runs the form's handler on submit without navigating; the button that submitted is passed on. */

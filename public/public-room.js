@@ -1,5 +1,9 @@
 import { api, connect, request, session } from './net.js'
-import { byId, describe, el, onSubmit, say } from './dom.js'
+import { byId, el, onSubmit, say, sayError } from './dom.js'
+import { cannotConnect } from './errors.js'
+
+/* global document, setInterval */
+const LIST_REFRESH_MS = 5_000
 
 // Public rooms (CONTRACT §4, seed 000): REST to create, list and look up rooms and to make an
 // anonymous user; the `/public-room/:roomId` namespace for join-room, user-joined/user-left
@@ -25,6 +29,23 @@ export function setupPublicRoom () {
   function show (count) {
     occupancy.textContent = String(count)
     renderParticipants()
+    // The room list's line for this room follows too, between two refreshes.
+    const line = [...list.children].find((li) => li.dataset.roomId === current.room.id)?.querySelector('.meta')
+    if (line) line.textContent = `${count}/${current.room.capacity} here`
+  }
+
+  /** Who was here before us (the socket only announces later arrivals), every page of them. */
+  async function loadParticipants (state) {
+    const path = `api/public/rooms/${encodeURIComponent(state.room.id)}/participants?limit=100`
+    let cursor = null
+    do {
+      const page = await api(cursor ? `${path}&cursor=${encodeURIComponent(cursor)}` : path)
+      if (current !== state) return
+      // Someone who left while the page was on its way is not put back.
+      for (const p of page.participants) if (!state.departed.has(p.userId)) state.participants.set(p.userId, p.userName)
+      cursor = page.nextCursor
+    } while (cursor)
+    renderParticipants()
   }
 
   async function refresh () {
@@ -34,14 +55,14 @@ export function setupPublicRoom () {
         const pick = el('button', { text: 'Pick', title: 'Put this room id in the join form' })
         pick.type = 'button'
         pick.addEventListener('click', () => { roomIdInput.value = room.id })
-        return el('li', { data: { roomId: room.id } },
+        return el('li', { data: { roomId: room.id, occupancy: room.currentOccupancy } },
           el('span', { text: room.name }),
           el('span', { class: 'meta', text: `${room.currentOccupancy}/${room.capacity} here` }),
           pick)
       }))
       if (rooms.length === 0) list.replaceChildren(el('li', { class: 'meta', text: 'No rooms yet.' }))
     } catch (err) {
-      say(error, describe(err))
+      sayError(error, err)
     }
   }
 
@@ -70,7 +91,7 @@ export function setupPublicRoom () {
       users.set(userName, me)
     }
     const socket = connect(`/public-room/${room.id}`)
-    const state = { socket, me, room, participants: new Map() }
+    const state = { socket, me, room, participants: new Map(), departed: new Set() }
     current = state
     byId('public-current').textContent = room.name
     joined.hidden = false
@@ -85,24 +106,27 @@ export function setupPublicRoom () {
         if (current !== state) return
         state.participants.set(me.userId, me.userName)
         show(reply.currentOccupancy)
+        await loadParticipants(state)
         refresh()
       } catch (err) {
-        if (current === state) say(error, describe(err))
+        if (current === state) sayError(error, err)
       }
     })
     socket.on('user-joined', (event) => {
       if (current !== state) return
       state.participants.set(event.userId, event.userName)
+      state.departed.delete(event.userId)
       show(event.currentOccupancy)
     })
     socket.on('user-left', (event) => {
       if (current !== state) return
       state.participants.delete(event.userId)
+      state.departed.add(event.userId)
       show(event.currentOccupancy)
     })
     socket.on('ping', () => { socket.emit('pong') })
-    socket.on('error', (err) => { say(error, describe(err)) })
-    socket.on('connect_error', (err) => { say(error, `Cannot connect: ${err.message}`) })
+    socket.on('error', (err) => { sayError(error, err) })
+    socket.on('connect_error', (err) => { sayError(error, cannotConnect(err)) })
     socket.on('disconnect', (reason) => {
       if (current !== state) return
       if (reason === 'io server disconnect') {
@@ -120,7 +144,7 @@ export function setupPublicRoom () {
     try {
       await join(roomIdInput.value.trim(), byId('public-name').value.trim())
     } catch (err) {
-      say(error, describe(err))
+      sayError(error, err)
     }
   })
 
@@ -140,9 +164,12 @@ export function setupPublicRoom () {
       say(status, `Created "${room.name}"; its id is in the join form.`)
       await refresh()
     } catch (err) {
-      say(error, describe(err))
+      sayError(error, err)
     }
   })
+
+  // Occupancy of the other rooms: polled while the page is in view.
+  setInterval(() => { if (document.visibilityState === 'visible') refresh() }, LIST_REFRESH_MS)
 
   session.onChange(({ user }) => {
     byId('public-create').disabled = !user

@@ -1,8 +1,16 @@
 /* global clearInterval, setInterval */
 import { api, connect, request, session } from './net.js'
-import { byId, describe, el, onSubmit, say } from './dom.js'
+import { byId, el, onSubmit, say, sayError } from './dom.js'
+import { cannotConnect } from './errors.js'
+import { createVideoSync } from './video-sync.js'
 
 const TICK_MS = 100
+/** The project's own clip (ffmpeg's testsrc2, 20 s, looped) when the room names no media. */
+const DEFAULT_MEDIA = 'clip.webm'
+/** Clock samples per estimate; the one with the shortest round trip is kept. */
+const CLOCK_SAMPLES = 5
+/** Clocks drift apart slowly: the offset is measured again this often. */
+const CLOCK_REFRESH_MS = 30_000
 
 /** Seconds as m:ss.s. */
 function formatPosition (seconds) {
@@ -13,18 +21,32 @@ function formatPosition (seconds) {
 }
 
 // Watch party (CONTRACT §5, seed 002): REST to create a room (8-letter code), the `/sync`
-// namespace to join it, share playback:update and follow playback:state. The "media" is a
-// timer driven by the shared playback state: position + elapsed server time × rate.
+// namespace to join it, share playback:update and follow playback:state. A <video> follows the
+// shared position (position + elapsed server time × rate, server time from `sync:time`), and the
+// timer shows that shared position.
 export function setupWatchParty () {
   const status = byId('sync-status')
   const error = byId('sync-error')
   const joinedView = byId('sync-joined')
   const timer = byId('sync-timer')
   const stateLabel = byId('sync-state')
+  const video = byId('sync-video')
+  const driftLine = byId('sync-drift')
   let current = null
   let ticker = null
+  let clockTimer = null
+  const videoSync = createVideoSync(video, {
+    shared: () => current?.playback
+      ? { position: positionNow(current), rate: current.playback.rate, playing: current.playback.status === 'playing' }
+      : null,
+    onDrift: (drift, playing) => {
+      const ms = Math.round(drift * 1000)
+      driftLine.dataset.driftMs = String(ms)
+      driftLine.textContent = `Video ${ms >= 0 ? '+' : ''}${ms} ms from the shared position${playing ? '' : ' (paused)'}; clock offset ${Math.round(current?.offset ?? 0)} ms`
+    }
+  })
 
-  const fail = (err) => { say(error, describe(err)) }
+  const fail = (err) => { sayError(error, err) }
 
   /** Where the shared timer is now; `offset` turns this browser's clock into the server's. */
   function positionNow (party) {
@@ -48,8 +70,17 @@ export function setupWatchParty () {
     }))
   }
 
+  /** The playback's media, else the room's, else the project's clip. */
+  function loadMedia () {
+    const src = current.playback?.mediaUrl ?? current.room?.mediaUrl ?? DEFAULT_MEDIA
+    videoSync.load(src, { loop: src === DEFAULT_MEDIA })
+  }
+
   function setPlayback (playback) {
     current.playback = playback
+    byId('sync-rate').value = String(playback?.rate ?? 1)
+    loadMedia()
+    videoSync.follow()
     const by = playback?.updatedBy ? current.participants.get(playback.updatedBy) : undefined
     byId('sync-updated-by').textContent = by ? `Last change by ${by.displayName}` : ''
     renderTimer()
@@ -71,16 +102,26 @@ export function setupWatchParty () {
 
   function reset (message) {
     clearInterval(ticker)
+    clearInterval(clockTimer)
     ticker = null
+    clockTimer = null
+    videoSync.stop()
+    driftLine.textContent = ''
     current = null
     joinedView.hidden = true
     say(status, message)
   }
 
+  /** Server clock minus this browser's, from the sample with the shortest round trip (NTP's rule). */
   async function measureOffset (party) {
-    const sent = Date.now()
-    const { serverTime } = await request(party.socket, 'sync:time', { clientTime: sent })
-    party.offset = serverTime - (sent + Date.now()) / 2
+    let best = null
+    for (let i = 0; i < CLOCK_SAMPLES; i++) {
+      const sent = Date.now()
+      const { serverTime } = await request(party.socket, 'sync:time', { clientTime: sent })
+      const received = Date.now()
+      if (!best || received - sent < best.roundTrip) best = { roundTrip: received - sent, offset: serverTime - (sent + received) / 2 }
+    }
+    party.offset = best.offset
   }
 
   function leave () {
@@ -110,7 +151,11 @@ export function setupWatchParty () {
           ...(party.resumeToken ? { resumeToken: party.resumeToken } : {})
         })
         await measureOffset(party)
-        if (current === party) renderTimer()
+        if (current !== party) return
+        renderTimer()
+        videoSync.follow()
+        clearInterval(clockTimer)
+        clockTimer = setInterval(() => { measureOffset(party).catch(() => {}) }, CLOCK_REFRESH_MS)
       } catch (err) {
         if (current !== party) return
         fail(err)
@@ -136,7 +181,7 @@ export function setupWatchParty () {
       reset(`The party was ${reason}.`)
     })
     socket.on('room:error', fail)
-    socket.on('connect_error', (err) => { say(error, `Cannot connect: ${err.data?.code ?? err.message}`) })
+    socket.on('connect_error', (err) => { sayError(error, cannotConnect(err)) })
     socket.on('disconnect', (reason) => { if (current === party) say(status, `Connection lost (${reason}); reconnecting…`) })
     ticker = setInterval(renderTimer, TICK_MS)
   }
@@ -153,6 +198,9 @@ export function setupWatchParty () {
     const position = Number.parseFloat(byId('sync-seek-input').value)
     if (!Number.isFinite(position) || position < 0) return say(error, 'Seek needs a number of seconds (0 or more)')
     control({ action: 'seek', position })
+  })
+  byId('sync-rate').addEventListener('change', () => {
+    control({ action: 'rate', rate: Number.parseFloat(byId('sync-rate').value) })
   })
   byId('sync-leave').addEventListener('click', leave)
 

@@ -1,6 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { inArray } from 'drizzle-orm'
 import { publicRoomRouteSchemas as schemas } from '../src/contract/public-rooms.js'
+import { publicUsers } from '../src/db/schema/index.js'
+import { roomScope } from '../src/public-rooms/service.js'
 
 /**
  * CONTRACT §4 REST. Rooms are created by registered users; anonymous users are bound to the
@@ -22,6 +25,25 @@ const publicRoomsRoutes: FastifyPluginAsync = async (fastify) => {
 
   app.get('/api/public/rooms/:roomId', { schema: schemas.getRoom }, async (request) => {
     return await rooms.getRoom(request.params.roomId)
+  })
+
+  // Presence knows who is here (on every instance); the names come from the users' rows.
+  app.get('/api/public/rooms/:roomId/participants', { schema: schemas.participants }, async (request) => {
+    const { roomId } = request.params
+    const { limit = 50, cursor } = request.query
+    await rooms.getRoom(roomId)
+    const present = (await app.presence.members(roomScope(roomId))).map((m) => m.userId)
+    const after = cursor === undefined ? present : present.filter((id) => id > cursor)
+    const page = after.slice(0, limit)
+    const rows = page.length === 0
+      ? []
+      : await app.sql.db.select({ userId: publicUsers.id, userName: publicUsers.userName }).from(publicUsers).where(inArray(publicUsers.id, page))
+    const names = new Map(rows.map((r) => [r.userId, r.userName]))
+    return {
+      participants: page.filter((id) => names.has(id)).map((userId) => ({ userId, userName: names.get(userId)! })),
+      currentOccupancy: present.length,
+      nextCursor: after.length > limit ? page[page.length - 1] : null
+    }
   })
 
   app.post('/api/public/users', { schema: schemas.createUser }, async (request, reply) => {

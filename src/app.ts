@@ -69,6 +69,7 @@ async function realtimePlugin (host: FastifyInstance, opts: RealtimeOptions): Pr
       if (app.realtimeConfig.metricsEnabled) app.register(metricsPlugin)
       app.register(healthRoutes)
       app.register(authRoutes)
+      app.register(import('../routes/users.js'))
       // Namespaces and their REST routes (one line each, kept in this order):
       app.register(import('../plugins/public-rooms.js'))
       app.register(import('../routes/public-rooms.js'))
@@ -81,6 +82,7 @@ async function realtimePlugin (host: FastifyInstance, opts: RealtimeOptions): Pr
       app.register(import('../routes/admin.js'))
       app.register(import('../plugins/webhooks.js'))
       app.register(import('../routes/webhooks.js'))
+      app.register(import('../plugins/operations.js'))
       // The demo page at `/` (public/): standalone only unless DEMO_ENABLED says otherwise.
       app.register(import('../plugins/demo.js'), { standalone: host.hasDecorator('roomwireStandalone') })
     }, { name: 'roomwire-parts', dependencies: ['config'] }))

@@ -60,10 +60,24 @@ export const LeaveReply = Type.Object({
   room: PublicRoom
 })
 
+export const ParticipantsQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+  /** The previous page's `nextCursor`: participants whose user id sorts after it. */
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 100 }))
+})
+
+/** The users present in the room now (joined on a connected socket), by user id. */
+export const ParticipantList = Type.Object({
+  participants: Type.Array(AnonymousUser),
+  currentOccupancy: Type.Integer({ minimum: 0 }),
+  nextCursor: Type.Union([Type.String(), Type.Null()])
+})
+
 export const publicRoomRouteSchemas = {
   createRoom: route('public rooms', 'Create a public room', { body: CreateRoomBody, response: { 201: PublicRoom, 400: ErrorResponse, 401: ErrorResponse } }, bearerAuth),
   listRooms: route('public rooms', 'List public rooms with their occupancy', { querystring: ListRoomsQuery, response: { 200: RoomList, 400: ErrorResponse } }),
   getRoom: route('public rooms', 'A public room', { params: RoomParams, response: { 200: PublicRoom, 404: ErrorResponse } }),
+  participants: route('public rooms', 'Who is in the room now (for a late joiner)', { params: RoomParams, querystring: ParticipantsQuery, response: { 200: ParticipantList, 400: ErrorResponse, 404: ErrorResponse } }),
   createUser: route('public rooms', "Create an anonymous user bound to the caller's IP", { body: CreateUserBody, response: { 201: AnonymousUser, 400: ErrorResponse } }),
   join: route('public rooms', 'Take a seat in a room (from the IP the user was created from)', { params: RoomParams, body: MembershipBody, response: { 200: JoinReply, 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse } }),
   leave: route('public rooms', 'Give the seat back; the user\'s sockets leave the room', { params: RoomParams, body: MembershipBody, response: { 200: LeaveReply, 400: ErrorResponse, 404: ErrorResponse } })

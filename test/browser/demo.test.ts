@@ -93,7 +93,7 @@ t.test('demo page in Chromium', { skip }, async (t) => {
         await tid(alice, 'chat-create').click()
         await shows(alice, 'chat-current', 'Demo group')
         const groupId = await textOf(alice, 'chat-current-id')
-        await tid(alice, 'chat-member-id').fill(bobId)
+        await tid(alice, 'chat-member').fill(bobId)
         await tid(alice, 'chat-add-member').click()
         await shows(alice, 'chat-status', /Bob is a member now/)
 
