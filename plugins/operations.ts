@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import type { onRequestAsyncHookHandler } from 'fastify'
 import { namespaceLabel } from './metrics.js'
-import { instanceKeys } from '../src/services/instances.js'
+import { instanceKeys } from '../src/store/keys.js'
 import { takeSnapshot, type InstanceSnapshot } from '../src/operations/snapshot.js'
 import { repeat } from '../src/services/timer.js'
 import { operationsRouteSchemas } from '../src/contract/operations.js'
@@ -11,7 +11,7 @@ export interface OperationsPluginOptions {
   publishMs?: number
 }
 
-const snapshotKey = (instanceId: string) => `instance:${instanceId}:ops`
+const snapshotKey = instanceKeys.ops
 const PUBLIC_ROOMS_SHOWN = 20
 
 /**

@@ -52,7 +52,9 @@ export const instanceKeys = {
   /** string (PX ttl): present while the instance's heartbeat is recent */
   alive: onePart('instance:{}:alive'),
   /** hash dead instanceId → the survivor cleaning up after it (until it is done) */
-  claims: 'instances:claims'
+  claims: 'instances:claims',
+  /** string (PX ttl, as alive): the instance's operations snapshot (plugins/operations.ts) */
+  ops: onePart('instance:{}:ops')
 }
 
 /** Who is connected and where (src/presence; seed 001's layout). */
