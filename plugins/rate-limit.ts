@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import fastifyRateLimit from '@fastify/rate-limit'
 import { createLimiter, type Limiter } from '../src/services/limiter.js'
 import { createIpHasher } from '../src/net.js'
+import { restRateLimitNamespace } from '../src/store/keys.js'
 
 export interface Limiters {
   /** A named limit shared by every instance through the store (Redis or memory). */
@@ -27,7 +28,7 @@ export default fp(async (app) => {
     // Keyed by the HMAC of the client IP: IPs are never stored raw, Redis keys included.
     keyGenerator: (request) => hashIp(request.ip),
     // skipOnError: while Redis is down, REST (/health, /ready) keeps answering unlimited.
-    ...(store.redis ? { redis: store.redis, nameSpace: `${store.prefix}rl:`, skipOnError: true } : {}),
+    ...(store.redis ? { redis: store.redis, nameSpace: store.prefix + restRateLimitNamespace, skipOnError: true } : {}),
     errorResponseBuilder: (_request, context) => ({
       statusCode: context.statusCode,
       code: 'RATE_LIMITED',

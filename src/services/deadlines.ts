@@ -1,3 +1,4 @@
+import { deadlineKey } from '../store/keys.js'
 import type { Script, Store } from '../store/types.js'
 import { defaultErrorSink, notify, repeat, subscribe, type ErrorSink } from './timer.js'
 
@@ -13,7 +14,7 @@ export interface DeadlinesOptions {
 /** How many due members one script pops; bounds how long a sweep blocks Redis. */
 export const POP_BATCH = 500
 
-export const deadlineKey = (name: string): string => `deadlines:${name}`
+export { deadlineKey } from '../store/keys.js'
 
 /** KEYS: the sorted set; ARGV: p, now, limit → members due, removed in the same step. */
 export const popDueScript: Script = {

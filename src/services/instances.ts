@@ -1,3 +1,4 @@
+import { instanceKeys, KEY_OF_LUA } from '../store/keys.js'
 import type { Script, Store } from '../store/types.js'
 import { defaultErrorSink, repeat, type ErrorSink } from './timer.js'
 
@@ -12,10 +13,7 @@ export interface InstanceRegistryOptions {
   onError?: ErrorSink
 }
 
-export const instanceKeys = {
-  all: 'instances',
-  alive: (instanceId: string) => `instance:${instanceId}:alive`
-}
+export { instanceKeys } from '../store/keys.js'
 
 // Both writes in one script: a sweeper must never see the membership without the alive key.
 const heartbeatScript: Script = {
@@ -31,16 +29,17 @@ return 1`,
   }
 }
 
+/** KEYS: instances; ARGV: p, alive key pattern → ids whose alive key is gone */
 const deadScript: Script = {
   name: 'instances.dead',
-  lua: `
+  lua: KEY_OF_LUA + `
 local dead = {}
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  if redis.call('EXISTS', ARGV[1] .. 'instance:' .. id .. ':alive') == 0 then dead[#dead + 1] = id end
+  if redis.call('EXISTS', key_of(ARGV[2], id)) == 0 then dead[#dead + 1] = id end
 end
 return dead`,
   local (ops, [all], [prefix]) {
-    return ops.sMembers(all).filter((id) => !ops.exists(`${prefix}instance:${id}:alive`))
+    return ops.sMembers(all).filter((id) => !ops.exists(prefix + instanceKeys.alive(id)))
   }
 }
 
@@ -97,7 +96,7 @@ export function createInstanceRegistry (options: InstanceRegistryOptions) {
 
     /** Registered instances whose liveness key has expired, in one atomic look. */
     async deadInstances (): Promise<string[]> {
-      return await store.run(deadScript, [instanceKeys.all], []) as string[]
+      return await store.run(deadScript, [instanceKeys.all], [instanceKeys.alive.pattern]) as string[]
     },
 
     /**

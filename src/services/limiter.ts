@@ -1,4 +1,5 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
+import { limiterKeyPrefix } from '../store/keys.js'
 import type { Store } from '../store/types.js'
 
 export interface LimiterOptions {
@@ -45,7 +46,7 @@ export function createLimiter (options: LimiterOptions) {
   const { store, name, points } = options
   if (!Number.isInteger(points) || points < 1) throw new RangeError(`invalid points ${points}`)
   const duration = Math.max(1, Math.ceil(options.durationMs / 1000))
-  const keyPrefix = `${store.prefix}limit:${name}`
+  const keyPrefix = store.prefix + limiterKeyPrefix(name)
 
   const limiter: RateLimiterAbstract = store.redis === null
     ? memoryLimiter(store, keyPrefix, points, duration)

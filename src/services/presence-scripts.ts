@@ -1,20 +1,7 @@
+import { presenceKeys } from '../store/keys.js'
 import type { Script, ScriptReply, SyncOps } from '../store/types.js'
 
-/**
- * Presence layout (seed 001, plus what crash sweeping and online lists need). Scripts build
- * the keys of other users and rooms from ARGV[1], the prefix, because which ones they touch
- * (a socket's rooms) is only known inside the script.
- */
-export const presenceKeys = {
-  roomUsers: (scope: string) => `room:${scope}:users`,
-  userRooms: (userId: string) => `user:${userId}:rooms`,
-  userScopeSockets: (userId: string, scope: string) => `user:${userId}:sockets:${scope}`,
-  userSockets: (userId: string) => `user:${userId}:sockets`,
-  socket: (socketId: string) => `socket:${socketId}`,
-  socketRooms: (socketId: string) => `socket:${socketId}:rooms`,
-  instanceSockets: (instanceId: string) => `instance:${instanceId}:sockets`,
-  online: 'online:users'
-}
+export { presenceKeys }
 
 /** Reply codes beyond the data itself. */
 export const UNKNOWN_SOCKET = -1
