@@ -1,7 +1,6 @@
 import fp from 'fastify-plugin'
 import { createInstanceRegistry, type InstanceRegistry } from '../src/services/instances.js'
 import { createPresence, type Presence, type ScopeLeft } from '../src/services/presence.js'
-import { createTyping, type Typing } from '../src/services/typing.js'
 import { createConnectionSlots, type ConnectionSlots } from '../src/services/slots.js'
 
 export type LeftReason = 'sweep' | 'shutdown'
@@ -22,7 +21,6 @@ declare module 'fastify' {
     instances: InstanceRegistry
     presence: Presence
     presenceHub: PresenceHub
-    typing: Typing
     slots: ConnectionSlots
   }
 }
@@ -30,7 +28,6 @@ declare module 'fastify' {
 export interface PresencePluginOptions {
   /** Sweep intervals; defaults derive from the TTLs. */
   presenceSweepMs?: number
-  typingSweepMs?: number
 }
 
 /** The shared realtime services every namespace uses, correct across instances. */
@@ -40,7 +37,6 @@ export default fp<PresencePluginOptions>(async (app, opts) => {
   const onError = (err: unknown) => { app.log.warn({ err }, 'presence background work failed') }
   const instances = createInstanceRegistry({ store, instanceId, ttlMs: config.instanceTtlMs, onError })
   const presence = createPresence({ store, instanceId, registry: instances, sweepIntervalMs: opts.presenceSweepMs, onError })
-  const typing = createTyping({ store, ttlMs: config.typingTtlMs, throttleMs: config.typingThrottleMs, sweepIntervalMs: opts.typingSweepMs, onError })
   const slots = createConnectionSlots({ store, instanceId, max: config.publicMaxConnectionsPerIp, staleMs: config.publicSlotStaleMs })
 
   const listeners = new Set<LeftListener>()
@@ -69,12 +65,10 @@ export default fp<PresencePluginOptions>(async (app, opts) => {
 
   await instances.start()
   presence.start()
-  typing.start()
 
   app.decorate('instances', instances)
   app.decorate('presence', presence)
   app.decorate('presenceHub', hub)
-  app.decorate('typing', typing)
   app.decorate('slots', slots)
 
   // Runs before the store closes (onClose hooks run children first): let socket handlers
@@ -82,7 +76,6 @@ export default fp<PresencePluginOptions>(async (app, opts) => {
   app.addHook('onClose', async () => {
     await Promise.allSettled([...inflight])
     await presence.close()
-    await typing.close()
     try {
       const report = await presence.removeInstance()
       emitLeft(report.left, 'shutdown')

@@ -54,7 +54,7 @@ async function realtimePlugin (host: FastifyInstance, opts: RealtimeOptions): Pr
     await app.register(authPlugin)
     await app.register(cors, { origin: parseCorsOrigin(app.realtimeConfig.corsOrigin) })
     await app.register(rateLimitPlugin)
-    await app.register(presencePlugin, { presenceSweepMs, typingSweepMs })
+    await app.register(presencePlugin, { presenceSweepMs })
     await app.register(healthPingPlugin)
     await app.register(tokenExpiryPlugin, { sweepMs: tokenSweepMs })
     // Before every route: swagger collects routes as they are added.
@@ -67,7 +67,7 @@ async function realtimePlugin (host: FastifyInstance, opts: RealtimeOptions): Pr
     await app.register(import('../routes/public-rooms.js'))
     await app.register(import('../plugins/sync.js'))
     await app.register(import('../routes/sync.js'))
-    await app.register(import('../plugins/chat.js'))
+    await app.register(import('../plugins/chat.js'), { typingSweepMs })
     await app.register(import('../routes/groups.js'))
     await app.register(import('../routes/channels.js'))
     await app.register(import('../plugins/service-api.js'))

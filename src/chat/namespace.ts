@@ -1,20 +1,59 @@
-import type { Socket } from 'socket.io'
+import type { Namespace, Socket } from 'socket.io'
+import type { Identity } from '../auth/identity.js'
 import {
   ChannelMessagePayload, ChannelRefPayload, ChannelTypingPayload, CodeRefPayload, GroupIdPayload,
   GroupRefPayload, SendMessagePayload, TypingPayload
 } from '../contract/chat.js'
 import { createEventTable, on } from '../socket/events.js'
 import type { Limiter } from '../services/limiter.js'
-import type { Chat } from './core.js'
+import type { ChatEmission } from '../socket/emission.js'
+import type { ChatSocketPort } from './delivery.js'
+import type { Chat } from './service.js'
 import type { ChatUser } from './types.js'
-import { groupHandlers } from './groups.js'
-import { codeRoomHandlers } from './code-rooms.js'
-import { channelHandlers } from './channels.js'
+import { groupHandlers } from './vocabularies/groups.js'
+import { codeRoomHandlers } from './vocabularies/code-rooms.js'
+import { channelHandlers } from './vocabularies/channels.js'
 
-export interface ChatSocketEventsOptions {
+export interface ChatNamespaceOptions {
   /** CHAT_MESSAGES_PER_MINUTE, keyed by user, shared by all instances. */
   sendLimiter: Limiter
+  /** Work that shutdown must wait for (connect and disconnect steps). */
+  track: <T>(work: Promise<T>) => Promise<T>
+  onError: (err: unknown) => void
+  onConnectFailed: (err: unknown) => void
   onUnexpected?: (err: unknown, event: string, socket: Socket) => void
+}
+
+/** Who a socket of `/` speaks for: the identity its token gave. */
+const chatUser = (identity: Identity): ChatUser => ({ id: identity.id, username: identity.username, displayName: identity.displayName })
+
+/**
+ * The socket layer of `/` as the chat service sees it: emissions and room moves by socket id
+ * (a local socket joins at once; one on another instance through the adapter).
+ */
+export function chatSocketPort (nsp: Namespace): ChatSocketPort {
+  return {
+    async deliver (emissions: ChatEmission[]) {
+      for (const { to, event, payload } of emissions) {
+        const rooms = 'socket' in to ? [to.socket] : 'room' in to ? [to.room] : 'user' in to ? [`user:${to.user}`] : []
+        const except = 'room' in to ? to.except ?? [] : []
+        const packet = { type: 2 /* EVENT */, data: [event, payload] }
+        await Promise.resolve(nsp.adapter.broadcast(packet, { rooms: new Set(rooms), except: new Set(except), flags: {} }) as unknown)
+      }
+    },
+    enter (socketId, room) {
+      const local = nsp.sockets.get(socketId)
+      if (local) local.join(room)
+      else nsp.in(socketId).socketsJoin(room)
+    },
+    exit (socketId, room) {
+      const local = nsp.sockets.get(socketId)
+      if (local) local.leave(room)
+      else nsp.in(socketId).socketsLeave(room)
+    },
+    localRoomsOf: (socketId) => nsp.sockets.get(socketId)?.rooms,
+    empty (room) { nsp.in(room).socketsLeave(room) }
+  }
 }
 
 /**
@@ -25,19 +64,20 @@ interface SocketState {
   user: ChatUser
   /**
    * The socket's events run one at a time, in arrival order (a join, then a send, say), the
-   * core's connect first; the last one queued, until it settles.
+   * service's connect first; the last one queued, until it settles.
    */
   tail: Promise<unknown> | undefined
-  /** The core's connect, kept only when it failed: every handler then fails with its error. */
+  /** The service's connect, kept only when it failed: every handler then fails with its error. */
   failed: Promise<unknown> | undefined
 }
 
 /**
- * The three vocabularies of `/` as ONE event table over the chat core. `send_message`,
- * `typing_start` and `typing_stop` are shared by seeds 001 and 003: their schemas are unions,
- * and a payload with `groupId` is a group event, one with `room` a code-room event.
+ * The default namespace `/`: the three vocabularies as ONE event table over the chat service,
+ * and each socket's connect and disconnect. `send_message`, `typing_start` and `typing_stop`
+ * are shared by seeds 001 and 003: their schemas are unions, and a payload with `groupId` is a
+ * group event, one with `room` a code-room event.
  */
-export function createChatSocketEvents (chat: Chat, options: ChatSocketEventsOptions) {
+export function createChatNamespace (nsp: Namespace, chat: Chat, options: ChatNamespaceOptions) {
   const sockets = new WeakMap<Socket, SocketState>()
 
   function state (socket: Socket): SocketState {
@@ -61,12 +101,12 @@ export function createChatSocketEvents (chat: Chat, options: ChatSocketEventsOpt
     return enqueue(state(socket), (previous) => previous.then(work))
   }
 
-  /** A handler of (payload, socket, user), run in the socket's queue once it is connected. */
-  function handle<P> (fn: (payload: P, socket: Socket, user: ChatUser, withAck: boolean) => Promise<unknown>) {
+  /** A handler of (payload, socketId, user), run in the socket's queue once it is connected. */
+  function handle<P> (fn: (payload: P, socketId: string, user: ChatUser, withAck: boolean) => Promise<unknown>) {
     return (payload: P, socket: Socket, withAck: boolean) => serial(socket, async () => {
       const { failed, user } = state(socket)
       await failed
-      return await fn(payload, socket, user, withAck)
+      return await fn(payload, socket.id, user, withAck)
     })
   }
 
@@ -82,12 +122,12 @@ export function createChatSocketEvents (chat: Chat, options: ChatSocketEventsOpt
     // answers by ack, or by a `room_info` event when the client passed none
     get_room_info: on(GroupIdPayload, handle(groups.info)),
     // seeds 001 and 003
-    send_message: on(SendMessagePayload, handle((p, socket, user) =>
-      'groupId' in p ? groups.send(p, socket, user) : codes.send(p, socket, user)), { limit }),
-    typing_start: on(TypingPayload, handle((p, socket, user) =>
-      'groupId' in p ? groups.typing(p, socket, user, true) : codes.typing(p, socket, user, true))),
-    typing_stop: on(TypingPayload, handle((p, socket, user) =>
-      'groupId' in p ? groups.typing(p, socket, user, false) : codes.typing(p, socket, user, false))),
+    send_message: on(SendMessagePayload, handle((p, socketId, user) =>
+      'groupId' in p ? groups.send(p, socketId, user) : codes.send(p, socketId, user)), { limit }),
+    typing_start: on(TypingPayload, handle((p, socketId, user) =>
+      'groupId' in p ? groups.typing(p, socketId, user, true) : codes.typing(p, socketId, user, true))),
+    typing_stop: on(TypingPayload, handle((p, socketId, user) =>
+      'groupId' in p ? groups.typing(p, socketId, user, false) : codes.typing(p, socketId, user, false))),
     // seed 003
     join_room: on(CodeRefPayload, handle(codes.join)),
     leave_room: on(CodeRefPayload, handle(codes.leave)),
@@ -98,29 +138,37 @@ export function createChatSocketEvents (chat: Chat, options: ChatSocketEventsOpt
     typing: on(ChannelTypingPayload, handle(channels.typing))
   }, { namespace: '/', errorEvent: 'error', onUnexpected: options.onUnexpected })
 
+  // One listener shared by every socket (Socket.IO calls it with the socket as `this`): a
+  // connection costs no closure of its own for its cleanup.
+  function disconnected (this: Socket, reason: string): void {
+    const socket = this
+    const { user } = state(socket)
+    options.track(serial(socket, () => chat.disconnect(socket.id, user, reason))).catch(options.onError)
+  }
+
+  function connected (socket: Socket): void {
+    const user = chatUser(socket.data.identity as Identity)
+    const ready = options.track(chat.connect(socket.id, user, { recovered: socket.recovered, rooms: socket.rooms }))
+    ready.catch((err: unknown) => {
+      options.onConnectFailed(err)
+      if (socket.connected) {
+        socket.emit('error', { code: 'INTERNAL_ERROR', message: 'Could not register the connection' })
+        socket.disconnect(true)
+      }
+    })
+    const s: SocketState = { user, tail: undefined, failed: undefined }
+    sockets.set(socket, s)
+    enqueue(s, () => ready.catch(() => { s.failed = ready }))
+    table.bind(socket)
+    socket.on('disconnect', disconnected)
+  }
+
   return {
-    names: table.names,
     /** The event table itself (its names and schemas), for `registerEventTable`. */
     table,
-
-    /** Binds every event of `/` to the socket; handlers wait for `ready` (the core's connect). */
-    bind (socket: Socket, user: ChatUser, ready: Promise<unknown>): void {
-      const s: SocketState = { user, tail: undefined, failed: undefined }
-      sockets.set(socket, s)
-      enqueue(s, () => ready.catch(() => { s.failed = ready }))
-      table.bind(socket)
-    },
-
-    /** The user a bound socket speaks for. */
-    userOf (socket: Socket): ChatUser {
-      return state(socket).user
-    },
-
-    /** Runs `work` after everything queued for the socket (its disconnect cleanup). */
-    after<T> (socket: Socket, work: () => Promise<T>): Promise<T> {
-      return serial(socket, work)
-    }
+    /** Starts serving `/`: every socket that connects from now on. */
+    listen (): void { nsp.on('connection', connected) }
   }
 }
 
-export type ChatSocketEvents = ReturnType<typeof createChatSocketEvents>
+export type ChatNamespace = ReturnType<typeof createChatNamespace>

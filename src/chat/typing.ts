@@ -1,7 +1,8 @@
 import type { Store } from '../store/types.js'
 import { POP_BATCH } from '../services/deadlines.js'
 import { defaultErrorSink, notify, repeat, subscribe, type ErrorSink } from '../services/timer.js'
-import { parseMember, typingKeys, type TypingEntry } from './scripts/typing-keys.js'
+import { typingKeys } from '../store/keys.js'
+import { parseMember, type TypingEntry } from './scripts/typing-member.js'
 import { typingStartScript } from './scripts/typing-start.js'
 import { typingStopScript } from './scripts/typing-stop.js'
 import { typingExpireScript } from './scripts/typing-expire.js'
@@ -44,7 +45,7 @@ export function createTyping (options: TypingOptions): Typing {
   async function sweep (): Promise<TypingEntry[]> {
     const expired: TypingEntry[] = []
     for (;;) {
-      const batch = await store.run(typingExpireScript, [typingKeys.due], [now(), POP_BATCH]) as string[]
+      const batch = await store.run(typingExpireScript, [typingKeys.due], [now(), POP_BATCH, typingKeys.user.pattern]) as string[]
       expired.push(...batch.map(parseMember))
       if (batch.length < POP_BATCH) return expired
     }
