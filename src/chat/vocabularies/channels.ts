@@ -10,13 +10,13 @@ export function channelHandlers (chat: Chat) {
   return {
     /** `room:join {roomId}` → `user:joined` to the room (to this socket alone when another tab was there first). */
     async join (payload: { roomId: string }, socketId: string, user: ChatUser) {
-      const { first } = await chat.join(channel(payload.roomId), { socketId: socketId, user })
+      const { first } = await chat.join(channel(payload.roomId), { socketId, user })
       return { ok: true, roomId: payload.roomId, first }
     },
 
     /** `room:leave {roomId}` → `user:left` to this socket, and to the room when it was the user's last. */
     async leave (payload: { roomId: string }, socketId: string, user: ChatUser) {
-      const { last } = await chat.leave(channel(payload.roomId), { socketId: socketId, user })
+      const { last } = await chat.leave(channel(payload.roomId), { socketId, user })
       return { ok: true, roomId: payload.roomId, last }
     },
 
@@ -28,7 +28,7 @@ export function channelHandlers (chat: Chat) {
         content: payload.content,
         type: payload.type ?? 'text',
         clientMessageId: payload.clientMessageId,
-        socketId: socketId
+        socketId
       })
       return channelMessage(message)
     },

@@ -14,14 +14,14 @@ export function codeRoomHandlers (chat: Chat) {
     /** `join_room(code)` → `joined_room(CODE)` to the socket, `users_online` to the room. */
     async join (payload: string | { room: string }, socketId: string, user: ChatUser) {
       const room = codeRoom(codeOf(payload))
-      await chat.join(room, { socketId: socketId, user })
+      await chat.join(room, { socketId, user })
       return { ok: true, room: room.id }
     },
 
     /** `leave_room(code)` → `left_room(CODE)` to the socket, `users_online` to the rest. */
     async leave (payload: string | { room: string }, socketId: string, user: ChatUser) {
       const room = codeRoom(codeOf(payload))
-      await chat.leave(room, { socketId: socketId, user })
+      await chat.leave(room, { socketId, user })
       return { ok: true, room: room.id }
     },
 
@@ -29,7 +29,7 @@ export function codeRoomHandlers (chat: Chat) {
     async send (payload: CodeSendPayload, socketId: string, user: ChatUser) {
       // As seed 003: an unknown type becomes 'text' rather than an error.
       const type = payload.messageType !== undefined && MESSAGE_TYPES.includes(payload.messageType) ? payload.messageType : 'text'
-      const { message } = await chat.send({ room: codeRoom(payload.room), sender: user, content: payload.content, type, socketId: socketId })
+      const { message } = await chat.send({ room: codeRoom(payload.room), sender: user, content: payload.content, type, socketId })
       return codeRoomMessage(message)
     },
 

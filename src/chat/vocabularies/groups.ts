@@ -12,13 +12,13 @@ export function groupHandlers (chat: Chat) {
   return {
     /** `join_group(groupId)` → `joined_group_success` (also the ack). */
     async join (payload: string | { groupId: string }, socketId: string, user: ChatUser) {
-      return (await chat.join(group(idOf(payload)), { socketId: socketId, user })).reply
+      return (await chat.join(group(idOf(payload)), { socketId, user })).reply
     },
 
     /** `leave_group(groupId)` → `left_group_success`; leaving a group not joined is not an error. */
     async leave (payload: string | { groupId: string }, socketId: string, user: ChatUser) {
       const groupId = idOf(payload)
-      await chat.leave(group(groupId), { socketId: socketId, user })
+      await chat.leave(group(groupId), { socketId, user })
       return { groupId }
     },
 
@@ -31,7 +31,7 @@ export function groupHandlers (chat: Chat) {
         type: payload.type,
         replyToId: payload.replyToId,
         clientMessageId: payload.clientMessageId,
-        socketId: socketId
+        socketId
       })
       return groupMessage(message)
     },
