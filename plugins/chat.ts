@@ -1,9 +1,10 @@
 import fp from 'fastify-plugin'
 import type { Server } from 'socket.io'
+import type { ChatServerToClientEvents } from '../src/client.js'
 import { createChatService, type Chat } from '../src/chat/service.js'
-import { chatSocketPort, createChatNamespace } from '../src/chat/namespace.js'
+import { chatOutboxOptions, chatSocketPort, defineChatNamespace } from '../src/chat/namespace.js'
 import { createTyping, type Typing } from '../src/chat/typing.js'
-import { registerEventTable } from '../src/socket/events.js'
+import { createOutbox } from '../src/socket/outbox.js'
 import { limiterNames } from '../src/store/keys.js'
 
 declare module 'fastify' {
@@ -35,22 +36,18 @@ export default fp<ChatPluginOptions>(async (app, opts) => {
   const chat = createChatService({
     database: app.sql,
     store: app.store,
-    sockets: chatSocketPort(nsp),
+    sockets: chatSocketPort(createOutbox<ChatServerToClientEvents>(nsp, chatOutboxOptions)),
     presence: app.presence,
     typing,
     maxLength: config.chatMaxLength,
     onError
   })
-  const namespace = createChatNamespace(nsp, chat, {
-    sendLimiter: app.limiters.create(limiterNames.chatMessages, config.chatMessagesPerMinute, 60_000),
-    track: presenceHub.track,
-    onError,
-    onConnectFailed: (err) => { app.log.error({ err }, 'chat connect failed') },
-    onUnexpected: (err, event) => { app.log.error({ err, event }, 'chat event failed') }
-  })
-  registerEventTable(app.io, namespace.table)
   nsp.use(app.realtimeAuth.socketMiddleware({ required: true }))
-  namespace.listen()
+  defineChatNamespace(nsp, chat, {
+    sendLimiter: app.limiters.create(limiterNames.chatMessages, config.chatMessagesPerMinute, 60_000),
+    track: (work) => { presenceHub.track(work).catch(() => {}) },
+    log: app.log
+  })
 
   // An instance that crashed (swept by a survivor) or shut down: its users leave their rooms.
   presenceHub.onLeft((left) => { presenceHub.track(chat.usersGone(left)).catch(onError) })
@@ -61,4 +58,4 @@ export default fp<ChatPluginOptions>(async (app, opts) => {
   app.decorate('typing', typing)
   services.set(app.io, chat)
   app.addHook('onClose', async () => { await typing.close() })
-}, { name: 'chat', dependencies: ['config', 'db', 'redis', 'socket-io', 'auth', 'rate-limit', 'presence'] })
+}, { name: 'chat', dependencies: ['config', 'db', 'store', 'socket-io', 'auth', 'rate-limit', 'presence'] })

@@ -5,7 +5,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { buildAsyncApi } from '../src/asyncapi.js'
 import { chatEvents, publicRoomEvents, syncEvents, type NamespaceEvents } from '../src/contract/events.js'
-import { eventTablesOf } from '../src/socket/events.js'
+import { eventTablesOf } from '../src/socket/event-table.js'
 import { packageRoot } from '../src/paths.js'
 
 export interface DocsPluginOptions {

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import type { Namespace, Socket } from 'socket.io'
+import { localSocketsOf } from '../src/socket/workarounds.js'
 
 export interface HealthPingOptions {
   /** Idle time before a `ping` (PUBLIC_PING_IDLE_MS). */
@@ -52,9 +53,7 @@ export default fp(async (app) => {
     const sweep = () => {
       const now = Date.now()
       // A parent namespace (dynamic `/public-room/:id`) holds its sockets in its children.
-      const children = (nsp as Namespace & { children?: Set<Namespace> }).children
-      const sockets = children ? [...children].flatMap(c => [...c.sockets.values()]) : [...nsp.sockets.values()]
-      for (const socket of sockets as Tracked[]) {
+      for (const socket of localSocketsOf(nsp) as Tracked[]) {
         const state = socket[STATE]
         if (!state || now - state.lastActivity < idleMs) continue
         if (state.outstanding) state.missed++

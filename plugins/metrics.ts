@@ -2,7 +2,8 @@ import fp from 'fastify-plugin'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { Namespace } from 'socket.io'
 import { namespaceEvents } from '../src/contract/events.js'
-import { observeEvents, type EventProbe } from '../src/socket/events.js'
+import { observeEvents, type EventProbe } from '../src/socket/event-table.js'
+import { namespacesOf } from '../src/socket/workarounds.js'
 import { probe } from '../src/services/timer.js'
 
 declare module 'fastify' {
@@ -96,7 +97,7 @@ export default fp<MetricsPluginOptions>(async (app, opts) => {
     registers
   })
 
-  const namespaces = (): Namespace[] => [...(io as unknown as { _nsps: Map<string, Namespace> })._nsps.values()]
+  const namespaces = (): Namespace[] => namespacesOf(io)
   /** A gauge by namespace label, summed over the namespaces (public rooms together) at scrape time. */
   function perNamespace (name: string, help: string, count: (nsp: Namespace) => number): void {
     new Gauge({ // eslint-disable-line no-new
@@ -205,4 +206,4 @@ export default fp<MetricsPluginOptions>(async (app, opts) => {
     const [own, process] = await Promise.all([registry.metrics(), processMetrics().metrics()])
     return reply.type(registry.contentType).send(`${own}\n${process}`)
   })
-}, { name: 'metrics', dependencies: ['config', 'db', 'redis', 'socket-io'] })
+}, { name: 'metrics', dependencies: ['config', 'db', 'store', 'socket-io'] })

@@ -47,4 +47,4 @@ export default fp(async (app) => {
       return limiter
     }
   })
-}, { name: 'rate-limit', dependencies: ['config', 'redis'] })
+}, { name: 'rate-limit', dependencies: ['config', 'store'] })

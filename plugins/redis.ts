@@ -1,18 +1,29 @@
 import fp from 'fastify-plugin'
-import { createStore } from '../src/store/index.js'
-import type { Store } from '../src/store/types.js'
+import type { Redis } from 'ioredis'
+import { connectRedis } from '../src/store/index.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Presence, limits and room state: Redis when REDIS_URL is set, in-process otherwise. */
-    store: Store
+    /** The Redis connection when REDIS_URL is set, null in the embedded mode. */
+    redis: Redis | null
   }
 }
 
 export default fp(async (app) => {
-  const { redisUrl, redisKeyPrefix } = app.realtimeConfig
-  // createStore rejects with a clear message when Redis cannot be reached, so ready() fails fast.
-  const store = await createStore({ redisUrl, prefix: redisKeyPrefix })
-  app.decorate('store', store)
-  app.addHook('onClose', async () => { await store.close() })
+  const { redisUrl } = app.realtimeConfig
+  if (redisUrl === undefined || redisUrl === '') {
+    app.decorate('redis', null)
+    return
+  }
+  // connectRedis rejects with a clear message when Redis cannot be reached, so ready() fails fast.
+  const redis = await connectRedis({ redisUrl })
+  app.decorate('redis', redis)
+  app.addHook('onClose', async () => {
+    try {
+      await redis.quit()
+    } catch {
+      // quit fails when the connection is already down; drop it without waiting then.
+      redis.disconnect()
+    }
+  })
 }, { name: 'redis', dependencies: ['config'] })

@@ -32,4 +32,4 @@ export default fp<ServiceApiOptions>(async (app, opts) => {
   })
   app.decorate('realtime', realtime)
   app.addHook('onClose', async () => { await realtime.close() })
-}, { name: 'service-api', dependencies: ['chat', 'presence', 'redis', 'db', 'socket-io'] })
+}, { name: 'service-api', dependencies: ['chat', 'presence', 'store', 'db', 'socket-io'] })

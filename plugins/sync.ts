@@ -4,7 +4,7 @@ import type { Socket } from 'socket.io'
 import { parseTrustProxy } from '../src/config.js'
 import { AppError } from '../src/errors.js'
 import { clientAddress, hashIp, trustFunction } from '../src/net.js'
-import { createEventTable, on, registerEventTable } from '../src/socket/events.js'
+import { createEventTable, on, registerEventTable } from '../src/socket/event-table.js'
 import {
   JoinRoomPayloadSchema, LeaveRoomPayloadSchema, PlaybackUpdatePayloadSchema, SyncTimePayloadSchema,
   type JoinRoomPayload, type PlaybackUpdatePayload
@@ -200,4 +200,4 @@ export default fp<SyncPluginOptions>(async (app, opts) => {
     await Promise.allSettled([...inflight])
     await service.close()
   })
-}, { name: 'sync', dependencies: ['config', 'db', 'redis', 'socket-io', 'auth', 'rate-limit', 'presence'] })
+}, { name: 'sync', dependencies: ['config', 'db', 'store', 'socket-io', 'auth', 'rate-limit', 'presence'] })

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import type { Namespace } from 'socket.io'
+import { namespacesOf } from '../src/socket/workarounds.js'
 
 export interface TokenExpiryOptions {
   /** How often connected sockets are checked for an expired token (ms). */
@@ -16,10 +16,9 @@ const wire = { code: 'INVALID_TOKEN', message: 'Token expired' }
 export default fp<TokenExpiryOptions>(async (app, opts) => {
   const io = app.io
   const sweepMs = opts.sweepMs ?? 1_000
-  const namespaces = (io as unknown as { _nsps: Map<string, Namespace> })._nsps
   const sweep = () => {
     const nowSeconds = Date.now() / 1000
-    for (const nsp of namespaces.values()) {
+    for (const nsp of namespacesOf(io)) {
       const errorEvent = nsp.name === '/sync' ? 'room:error' : 'error'
       for (const socket of nsp.sockets.values()) {
         const exp = socket.data?.tokenExp

@@ -4,6 +4,8 @@ import cors from '@fastify/cors'
 import configPlugin, { type ConfigPluginOptions } from '../plugins/config.js'
 import dbPlugin from '../plugins/db.js'
 import redisPlugin from '../plugins/redis.js'
+import storePlugin from '../plugins/store.js'
+import instancePlugin from '../plugins/instance.js'
 import socketIoPlugin from '../plugins/socket-io.js'
 import authPlugin from '../plugins/auth.js'
 import rateLimitPlugin from '../plugins/rate-limit.js'
@@ -50,11 +52,13 @@ async function realtimePlugin (host: FastifyInstance, opts: RealtimeOptions): Pr
     installErrorHandling(app, { notFound: prefix !== '' || host.hasDecorator('roomwireStandalone') })
     await app.register(dbPlugin, { database })
     await app.register(redisPlugin)
+    await app.register(storePlugin)
     await app.register(socketIoPlugin, { path: `${prefix}/socket.io`, serverOptions: socketIo })
     await app.register(authPlugin)
     await app.register(cors, { origin: parseCorsOrigin(app.realtimeConfig.corsOrigin) })
     await app.register(rateLimitPlugin)
-    await app.register(presencePlugin, { presenceSweepMs })
+    await app.register(instancePlugin, { sweepIntervalMs: presenceSweepMs })
+    await app.register(presencePlugin)
     await app.register(healthPingPlugin)
     await app.register(tokenExpiryPlugin, { sweepMs: tokenSweepMs })
     // Before every route: swagger collects routes as they are added.

@@ -1,7 +1,7 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
-import { ClosableSessionAwareAdapter } from '../plugins/socket-io.js'
+import { ClosableSessionAwareAdapter } from '../src/socket/workarounds.js'
 import { buildTestApp, connect, connected, registerUser, modes, servicesSkipReason, sharedPglite, JWT_SECRET, IP_HASH_SECRET } from './helper.js'
 import { badTokens, claims, hs256 } from './tokens.js'
 import { realtime, buildApp } from '../src/app.js'

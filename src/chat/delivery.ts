@@ -1,6 +1,6 @@
 import type { ChatServerToClientEvents } from '../client.js'
 import type { ChatEmission } from '../socket/emission.js'
-import type { Presence } from '../services/presence.js'
+import type { Presence } from '../presence/service.js'
 import type { Profiles } from './profiles.js'
 import type { ChatRepository } from './repository.js'
 import { scopeOf, userRoom, type OnlineUser, type RoomEmission, type RoomRef, type RoomView } from './types.js'

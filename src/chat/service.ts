@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Database } from '../db/index.js'
 import { AppError } from '../errors.js'
-import type { Presence, ScopeLeft } from '../services/presence.js'
+import type { Presence, ScopeLeft } from '../presence/service.js'
 import type { Typing, TypingEntry } from './typing.js'
 import type { Store } from '../store/types.js'
 import { createChatRepository, type ChatMember, type ChatRoom, type MemberRole, type StoredKind, type StoredMessage } from './repository.js'

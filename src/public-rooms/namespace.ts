@@ -1,7 +1,7 @@
 import type { Namespace, Server, Socket } from 'socket.io'
 import { AppError } from '../errors.js'
-import { createEventTable, on, registerEventTable } from '../socket/events.js'
-import type { Presence, ScopeLeft } from '../services/presence.js'
+import { createEventTable, on, registerEventTable } from '../socket/event-table.js'
+import type { Presence, ScopeLeft } from '../presence/service.js'
 import type { ConnectionSlots } from '../services/slots.js'
 import {
   JoinRoomPayload, LeaveRoomPayload, PongPayload, PublicRoomErrorCode as Code,

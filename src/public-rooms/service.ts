@@ -2,7 +2,7 @@ import { and, count, desc, eq } from 'drizzle-orm'
 import type { Db } from '../db/index.js'
 import { publicRoomMembers, publicRooms, publicUsers } from '../db/schema/public-rooms.js'
 import { AppError } from '../errors.js'
-import type { Presence } from '../services/presence.js'
+import type { Presence } from '../presence/service.js'
 import type { AnonymousUserView as AnonymousUser, PublicRoomView as PublicRoom } from '../contract/public-rooms.js'
 
 export interface PublicRoomsOptions {

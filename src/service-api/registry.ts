@@ -1,5 +1,5 @@
 import type { Store } from '../store/types.js'
-import type { InstanceRegistry } from '../services/instances.js'
+import type { InstanceLifecycle } from '../instance/lifecycle.js'
 import type { ChatUser } from '../chat/types.js'
 import { realtimeKeys } from '../store/keys.js'
 
@@ -41,7 +41,7 @@ function parseEntry (raw: string | null): SocketEntry | null {
 export interface ConnectionRegistryOptions {
   store: Store
   instanceId: string
-  instances: Pick<InstanceRegistry, 'isAlive'>
+  instances: Pick<InstanceLifecycle, 'isAlive'>
   now: () => number
   /** Activity is written at most this often per socket (it is compared in minutes). */
   activityResolutionMs: number
@@ -156,7 +156,7 @@ export function createConnectionRegistry (options: ConnectionRegistryOptions) {
       return live
     },
 
-    /** Drops what a dead instance left (presence swept it). */
+    /** Drops what a dead instance left (the instance lifecycle found it dead). */
     async purgeInstance (deadInstanceId: string): Promise<void> {
       const raw = await store.hGetAll(realtimeKeys.sockets)
       await forget(Object.entries(raw).filter(([, v]) => parseEntry(v)?.instanceId === deadInstanceId).map(([id]) => id))

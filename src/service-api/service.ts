@@ -3,8 +3,8 @@ import type { Database } from '../db/index.js'
 import { createUserService } from '../auth/users.js'
 import type { Chat } from '../chat/service.js'
 import type { ChatUser } from '../chat/types.js'
-import type { Presence } from '../services/presence.js'
-import type { InstanceRegistry } from '../services/instances.js'
+import type { Presence } from '../presence/service.js'
+import type { InstanceLifecycle } from '../instance/lifecycle.js'
 import type { Store } from '../store/types.js'
 import { createConnectionRegistry, type LiveSocket } from './registry.js'
 import { createRoomViews } from './rooms.js'
@@ -22,7 +22,8 @@ export interface RealtimeServiceOptions {
   chat: Chat
   presence: Presence
   store: Store
-  instances: Pick<InstanceRegistry, 'isAlive'>
+  /** Liveness of instances, and the dead ones (their registry entries are purged). */
+  instances: Pick<InstanceLifecycle, 'isAlive' | 'onInstanceDead'>
   database: Database
   instanceId: string
   /** Work started by events that shutdown must wait for (the presence hub's `track`). */
@@ -122,7 +123,7 @@ export function createRealtimeService (options: RealtimeServiceOptions) {
       const written = registry.touch(socketId)
       if (written) run(written)
     }),
-    presence.onSweep((report) => { run(registry.purgeInstance(report.instanceId)) })
+    options.instances.onInstanceDead(async (deadInstanceId) => { await registry.purgeInstance(deadInstanceId) })
   ]
 
   const api = {

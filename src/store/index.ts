@@ -28,11 +28,17 @@ export function redactUrl (url: string): string {
   }
 }
 
-/** Connects the store the configuration asks for; rejects, saying why, when Redis is unreachable. */
-export async function createStore (options: CreateStoreOptions = {}): Promise<Store> {
-  const { redisUrl, prefix = '', connectTimeoutMs = 5000, onError } = options
-  if (redisUrl === undefined || redisUrl === '') return createMemoryStore({ prefix })
+export interface ConnectRedisOptions {
+  redisUrl: string
+  /** How long the first connection may take before start-up fails (default 5 s). */
+  connectTimeoutMs?: number
+  /** Connection errors after start-up (reconnects are automatic); a logger, typically. */
+  onError?: (err: Error) => void
+}
 
+/** Opens a Redis connection and checks it answers; rejects, saying why, when Redis is unreachable. */
+export async function connectRedis (options: ConnectRedisOptions): Promise<Redis> {
+  const { redisUrl, connectTimeoutMs = 5000, onError } = options
   const redis = new Redis(redisUrl, {
     lazyConnect: true,
     connectTimeout: connectTimeoutMs,
@@ -64,5 +70,13 @@ export async function createStore (options: CreateStoreOptions = {}): Promise<St
   } finally {
     clearTimeout(timer)
   }
+  return redis
+}
+
+/** Connects the store the configuration asks for; rejects, saying why, when Redis is unreachable. */
+export async function createStore (options: CreateStoreOptions = {}): Promise<Store> {
+  const { redisUrl, prefix = '', connectTimeoutMs, onError } = options
+  if (redisUrl === undefined || redisUrl === '') return createMemoryStore({ prefix })
+  const redis = await connectRedis({ redisUrl, connectTimeoutMs, onError })
   return createRedisStore({ redis, prefix, ownsClient: true })
 }

@@ -50,7 +50,9 @@ export const instanceKeys = {
   /** set of instance ids that announced themselves and have not left */
   all: 'instances',
   /** string (PX ttl): present while the instance's heartbeat is recent */
-  alive: onePart('instance:{}:alive')
+  alive: onePart('instance:{}:alive'),
+  /** hash dead instanceId → the survivor cleaning up after it (until it is done) */
+  claims: 'instances:claims'
 }
 
 /** Who is connected and where (src/presence; seed 001's layout). */

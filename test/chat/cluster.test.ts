@@ -2,8 +2,8 @@ import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { buildTestApp, modes, servicesSkipReason } from '../helper.js'
 import { createStore } from '../../src/store/index.js'
-import { createInstanceRegistry } from '../../src/services/instances.js'
-import { createPresence } from '../../src/services/presence.js'
+import { createInstanceLifecycle } from '../../src/instance/lifecycle.js'
+import { createPresence } from '../../src/presence/service.js'
 import { bearer, ChatClient, createChannel, createGroup, crossReady, newUser } from './fixtures.js'
 
 const skip = servicesSkipReason()
@@ -90,9 +90,9 @@ if (modes().includes('services')) {
 
     const store = await createStore({ redisUrl: process.env.REDIS_URL, prefix: survivor.prefix })
     t.teardown(() => store.close())
-    const registry = createInstanceRegistry({ store, instanceId: 'crashing-instance', ttlMs })
+    const registry = createInstanceLifecycle({ store, instanceId: 'crashing-instance', ttlMs })
     await registry.start()
-    const presence = createPresence({ store, instanceId: 'crashing-instance', registry })
+    const presence = createPresence({ store, lifecycle: registry })
     await presence.connect('ghost-socket', ghost.user.id)
     for (const scope of [`group:${groupId}`, `channel:${channelId}`, 'code:HAUNTED']) await presence.join('ghost-socket', scope)
     t.equal((await w.ack('get_room_info', { groupId })).onlineCount, 2, 'the ghost is online through the other instance')

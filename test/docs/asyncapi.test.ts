@@ -2,7 +2,7 @@ import t from 'tap'
 import { readFile } from 'node:fs/promises'
 import { Parser } from '@asyncapi/parser'
 import { buildTestApp, modes } from '../helper.js'
-import { eventTablesOf } from '../../src/socket/events.js'
+import { eventTablesOf } from '../../src/socket/event-table.js'
 import { namespaceEvents } from '../../src/contract/events.js'
 import { buildAsyncApi, jsonSchema } from '../../src/asyncapi.js'
 

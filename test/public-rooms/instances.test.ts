@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { buildTestApp, IP_HASH_SECRET, servicesSkipReason } from '../helper.js'
 import { createStore } from '../../src/store/index.js'
-import { createInstanceRegistry } from '../../src/services/instances.js'
-import { createPresence } from '../../src/services/presence.js'
+import { createInstanceLifecycle } from '../../src/instance/lifecycle.js'
+import { createPresence } from '../../src/presence/service.js'
 import { createConnectionSlots } from '../../src/services/slots.js'
 import { hashIp } from '../../src/net.js'
 import { createRoom, createUser, ELSEWHERE, HERE, occupancy, restJoin, restLeave, SeedClient } from './fixtures.js'
@@ -103,10 +103,10 @@ if (skip) {
     const store = await createStore({ redisUrl: process.env.REDIS_URL, prefix: survivor.prefix })
     t.teardown(() => store.close())
     const instanceId = `crashing-${randomUUID().slice(0, 8)}`
-    const registry = createInstanceRegistry({ store, instanceId, ttlMs: INSTANCE_TTL_MS })
+    const registry = createInstanceLifecycle({ store, instanceId, ttlMs: INSTANCE_TTL_MS })
     await registry.start()
-    t.teardown(() => registry.stop())
-    const presence = createPresence({ store, instanceId, registry })
+    t.teardown(() => registry.shutdown())
+    const presence = createPresence({ store, lifecycle: registry })
     const slots = createConnectionSlots({ store, instanceId, max: 2 })
     t.equal((await restJoin(survivor.app, room.id, ann.userId)).statusCode, 200)
     t.ok((await slots.acquire(hashIp(IP_HASH_SECRET, HERE), 'ghost-socket')).ok)

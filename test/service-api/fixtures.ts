@@ -7,6 +7,8 @@ import {
 import configPlugin from '../../plugins/config.js'
 import dbPlugin from '../../plugins/db.js'
 import redisPlugin from '../../plugins/redis.js'
+import storePlugin from '../../plugins/store.js'
+import instancePlugin from '../../plugins/instance.js'
 import socketIoPlugin from '../../plugins/socket-io.js'
 import authPlugin from '../../plugins/auth.js'
 import rateLimitPlugin from '../../plugins/rate-limit.js'
@@ -162,10 +164,12 @@ export async function bareApp (t: Test, options: BareAppOptions): Promise<{ app:
   installErrorHandling(app, { notFound: true })
   await app.register(dbPlugin, { database: options.mode === 'embedded' ? await sharedPglite() : undefined })
   await app.register(redisPlugin)
+  await app.register(storePlugin)
   await app.register(socketIoPlugin)
   await app.register(authPlugin)
   await app.register(rateLimitPlugin)
-  await app.register(presencePlugin, { presenceSweepMs: options.presenceSweepMs })
+  await app.register(instancePlugin, { sweepIntervalMs: options.presenceSweepMs })
+  await app.register(presencePlugin)
   await app.register(chatPlugin)
   await app.register(serviceApiPlugin, { now: options.now })
   t.teardown(() => app.close())

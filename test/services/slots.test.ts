@@ -2,7 +2,7 @@ import t from 'tap'
 import { createConnectionSlots } from '../../src/services/slots.js'
 import { createMemoryStore } from '../../src/store/memory.js'
 import { eachBackend, until } from '../store/fixtures/backends.js'
-import { startInstances } from './fixtures/cluster.js'
+import { startInstances } from '../instance/fixtures/cluster.js'
 
 const IP = 'a1b2c3'
 const TTL_MS = 200

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
-import type { SweepReport } from '../../src/services/presence.js'
+import type { SweepReport } from '../../src/presence/service.js'
 import { eachBackend, until } from '../store/fixtures/backends.js'
-import { startInstances, type Instance } from './fixtures/cluster.js'
+import { startInstances, type Instance } from '../instance/fixtures/cluster.js'
 
 const TTL_MS = 300
 
@@ -28,13 +28,10 @@ function checkReport (t: Test, report: SweepReport, crashed: Instance): void {
 
 eachBackend(t, async (t, { stores }) => {
   t.test('a silent instance is swept by the running sweepers, reported once', async (t) => {
-    const [crashing, b, c] = await startInstances(t, await stores(3), TTL_MS)
+    const [crashing, b, c] = await startInstances(t, await stores(3), TTL_MS, TTL_MS / 3)
     await populate(crashing, b)
     const reports: Array<[string, SweepReport]> = []
-    for (const survivor of [b, c]) {
-      survivor.presence.onSweep((report) => reports.push([survivor.instanceId, report]))
-      survivor.presence.start()
-    }
+    for (const survivor of [b, c]) survivor.presence.onSweep((report) => reports.push([survivor.instanceId, report]))
 
     // The crash: no more heartbeats and no cleanup.
     crashing.registry.stopHeartbeat()
@@ -59,11 +56,13 @@ eachBackend(t, async (t, { stores }) => {
     crashing.registry.stopHeartbeat()
     await until(async () => !(await b.registry.isAlive(crashing.instanceId)), TTL_MS * 2, 'liveness expiry')
 
-    const results = await Promise.all([b.presence.sweep(), c.presence.sweep(), b.presence.sweep(), c.presence.sweep()])
-    const reports = results.flat()
+    const reports: SweepReport[] = []
+    for (const survivor of [b, c]) survivor.presence.onSweep((report) => reports.push(report))
+    const handled = await Promise.all([b.registry.sweep(), c.registry.sweep(), b.registry.sweep(), c.registry.sweep()])
+    t.same(handled.flat(), [crashing.instanceId], 'four concurrent sweeps, one handled the dead instance')
     t.equal(reports.length, 1, 'four concurrent sweeps, one report')
     checkReport(t, reports[0], crashing)
-    t.same(await b.presence.sweep(), [], 'nothing left to sweep')
+    t.same(await b.registry.sweep(), [], 'nothing left to sweep')
     t.equal(await b.presence.count('g1'), 1)
     await c.presence.disconnect('s2')
     t.equal(await b.presence.count('g1'), 0)

@@ -75,6 +75,13 @@ export interface EventTableOptions {
   /** Code for failures that are not AppErrors (seed 000 uses JOIN_ERROR etc. per event). */
   fallbackCode?: string | ((event: string) => string)
   onUnexpected?: (err: unknown, event: string, socket: Socket) => void
+  /** How the error event reaches the socket (default `socket.emit`); the socket session writes it at once. */
+  emitError?: (socket: Socket, event: string, wire: WireError) => void
+  /**
+   * Sees every event a socket sends (valid, invalid or unknown) before anything else: the seat of
+   * the inbound budget (issue 16). Returning false drops the event unanswered.
+   */
+  inbound?: (socket: Socket, event: unknown) => boolean
 }
 
 function validationMessage (compiled: CompiledEvent, payload: unknown): string {
@@ -95,6 +102,8 @@ export function createEventTable (table: Record<string, EventDefinition<any>>, o
   const fallback = (event: string) => typeof options.fallbackCode === 'function'
     ? options.fallbackCode(event)
     : options.fallbackCode ?? 'INTERNAL_ERROR'
+  const emitError = options.emitError ?? ((socket: Socket, event: string, wire: WireError) => { socket.emit(event, wire) })
+  const inbound = options.inbound
 
   async function dispatch (compiled: CompiledEvent, probe: EventProbe | undefined, socket: Socket, args: unknown[]): Promise<void> {
     const started = probe === undefined ? 0 : performance.now()
@@ -114,7 +123,7 @@ export function createEventTable (table: Record<string, EventDefinition<any>>, o
         probe.failed(wire.code)
         if (wire.code === 'RATE_LIMITED') probe.rateLimited()
       }
-      if (socket.connected) socket.emit(options.errorEvent, wire)
+      if (socket.connected) emitError(socket, options.errorEvent, wire)
       if (ack) ack({ ok: false, error: wire })
     } finally {
       if (probe !== undefined) probe.handled((performance.now() - started) / 1000)
@@ -139,6 +148,7 @@ export function createEventTable (table: Record<string, EventDefinition<any>>, o
    * An event the table does not know is left alone.
    */
   function onEvent (this: Socket, event: unknown, ...args: unknown[]): void {
+    if (inbound !== undefined && !inbound(this, event)) return
     const i = typeof event === 'string' ? indexOf.get(event) : undefined
     if (i === undefined) return
     dispatch(events[i], probesFor(this)?.[i], this, args).catch(() => {})

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { eachBackend } from '../store/fixtures/backends.js'
-import { livenessKeys, startInstances } from './fixtures/cluster.js'
+import { livenessKeys, startInstances } from '../instance/fixtures/cluster.js'
 
 const byScopeAndUser = <T extends { scope: string, userId: string }>(list: T[]): T[] =>
   [...list].sort((x, y) => `${x.scope}/${x.userId}`.localeCompare(`${y.scope}/${y.userId}`))
@@ -77,7 +77,7 @@ eachBackend(t, async (t, { stores }) => {
     t.same(await b.members('room'), [{ userId: 'u1', sockets: 1 }])
     t.same(await b.onlineUsers(), ['u1'])
     t.same(await a.removeInstance(), { instanceId: cluster[0].instanceId, left: [], offline: [] }, 'nothing left to remove')
-    t.same(await b.sweep(), [], 'a live instance is not swept')
+    t.same(await cluster[1].registry.sweep(), [], 'a live instance is not swept')
     await b.disconnect('b1')
   })
 })

@@ -1,7 +1,7 @@
 import t from 'tap'
-import type { Presence } from '../../src/services/presence.js'
+import type { Presence } from '../../src/presence/service.js'
 import { eachBackend, random } from '../store/fixtures/backends.js'
-import { livenessKeys, startInstances } from './fixtures/cluster.js'
+import { livenessKeys, startInstances } from '../instance/fixtures/cluster.js'
 
 const SOCKETS = 100
 const USERS = 30

@@ -1,23 +1,23 @@
+import type { InstanceLifecycle } from '../instance/lifecycle.js'
+import { defaultErrorSink, notify, subscribe, type ErrorSink } from '../services/timer.js'
+import { presenceKeys as keys } from '../store/keys.js'
 import type { ScriptReply, Store } from '../store/types.js'
-import { instanceKeys, type InstanceRegistry } from './instances.js'
-import {
-  connectScript, disconnectScript, joinScript, leaveScript, membersScript, OTHER_USER,
-  presenceKeys as keys, removeInstanceScript, UNKNOWN_SOCKET
-} from './presence-scripts.js'
-import { defaultErrorSink, notify, repeat, subscribe, type ErrorSink } from './timer.js'
-
-export { presenceKeys } from './presence-scripts.js'
+import { connectScript } from './scripts/connect.js'
+import { disconnectScript } from './scripts/disconnect.js'
+import { joinScript } from './scripts/join.js'
+import { leaveScript } from './scripts/leave.js'
+import { membersScript } from './scripts/members.js'
+import { removeInstanceScript } from './scripts/remove-instance.js'
+import { OTHER_USER, PATTERN_ARGS, UNKNOWN_SOCKET } from './scripts/shared.js'
 
 export interface PresenceOptions {
   store: Store
-  instanceId: string
-  registry: Pick<InstanceRegistry, 'deadInstances' | 'ttlMs'>
-  /** How often dead instances are looked for; default the registry's ttl / 3. */
-  sweepIntervalMs?: number
+  /** Gives this instance's id and the dead instances whose entries presence removes. */
+  lifecycle: Pick<InstanceLifecycle, 'instanceId' | 'onInstanceDead'>
   onError?: ErrorSink
 }
 
-/** One user's presence ending in one scope (by leave, disconnect or sweep). */
+/** One user's presence ending in one scope (by leave, disconnect or a dead instance's removal). */
 export interface ScopeLeft {
   scope: string
   userId: string
@@ -47,33 +47,21 @@ function toScopeLeft (reply: ScriptReply): ScopeLeft {
  * script, so "first socket" and "last socket" are exact however many instances race.
  */
 export function createPresence (options: PresenceOptions) {
-  const { store, instanceId, registry } = options
+  const { store, lifecycle } = options
+  const { instanceId } = lifecycle
   const onError = options.onError ?? defaultErrorSink('presence')
-  const sweepIntervalMs = options.sweepIntervalMs ?? Math.max(1, Math.floor(registry.ttlMs / 3))
   const listeners = new Set<(report: SweepReport) => void>()
-  const sweeper = repeat(sweepIntervalMs, async () => await sweep(), onError)
 
-  async function removeEntriesOf (id: string, own: boolean): Promise<SweepReport | null> {
-    const reply = await store.run(removeInstanceScript,
-      [keys.instanceSockets(id), instanceKeys.alive(id), instanceKeys.all], [id, own ? '1' : '0'])
-    const [removed, left, offline] = reply as [number, ScriptReply[], string[]]
-    if (removed !== 1) return null
+  async function removeEntriesOf (id: string): Promise<SweepReport> {
+    const reply = await store.run(removeInstanceScript, [keys.instanceSockets(id)], PATTERN_ARGS)
+    const [left, offline] = reply as [ScriptReply[], string[]]
     return { instanceId: id, left: left.map(toScopeLeft), offline }
   }
 
-  /** Removes what dead instances left; only the sweeper whose script removed it reports it. */
-  async function sweep (): Promise<SweepReport[]> {
-    const reports: SweepReport[] = []
-    for (const id of await registry.deadInstances()) {
-      // This instance is running, whatever its key says; its next heartbeat restores it.
-      if (id === instanceId) continue
-      const report = await removeEntriesOf(id, false)
-      if (report === null) continue
-      reports.push(report)
-      notify(listeners, report, onError)
-    }
-    return reports
-  }
+  // The lifecycle calls this on exactly one survivor per dead instance, so each report is made once.
+  const offDead = lifecycle.onInstanceDead(async (deadInstanceId) => {
+    notify(listeners, await removeEntriesOf(deadInstanceId), onError)
+  })
 
   return {
     /** Registers a socket of a user; firstSocket: the user just came online. */
@@ -88,7 +76,7 @@ export function createPresence (options: PresenceOptions) {
     /** first: the user's first socket in the scope; count: distinct users in it now. */
     async join (socketId: string, scope: string): Promise<{ first: boolean, count: number }> {
       const reply = await store.run(joinScript,
-        [keys.socket(socketId), keys.socketRooms(socketId), keys.roomUsers(scope)], [socketId, scope])
+        [keys.socket(socketId), keys.socketRooms(socketId), keys.roomUsers(scope)], [socketId, scope, ...PATTERN_ARGS])
       if (reply === UNKNOWN_SOCKET) throw new Error(`socket ${socketId} is not connected`)
       const [first, count] = reply as [number, number]
       return { first: first === 1, count }
@@ -97,21 +85,21 @@ export function createPresence (options: PresenceOptions) {
     /** left: the socket was in the scope; last: it was the user's last socket there. */
     async leave (socketId: string, scope: string): Promise<{ left: boolean, last: boolean, userId: string | null, count: number }> {
       const reply = await store.run(leaveScript,
-        [keys.socket(socketId), keys.socketRooms(socketId), keys.roomUsers(scope)], [socketId, scope])
+        [keys.socket(socketId), keys.socketRooms(socketId), keys.roomUsers(scope)], [socketId, scope, ...PATTERN_ARGS])
       const [left, userId, last, count] = reply as [number, string, number, number]
       return { left: left === 1, last: last === 1, userId: userId === '' ? null : userId, count }
     },
 
     /** Leaves every scope and forgets the socket; lastSocket: the user went offline. */
     async disconnect (socketId: string): Promise<{ userId: string | null, lastSocket: boolean, left: ScopeLeft[] }> {
-      const reply = await store.run(disconnectScript, [], [socketId]) as ScriptReply[]
+      const reply = await store.run(disconnectScript, [], [socketId, ...PATTERN_ARGS]) as ScriptReply[]
       if (reply.length === 0) return { userId: null, lastSocket: false, left: [] }
       const [userId, last, left] = reply as [string, number, ScriptReply[]]
       return { userId, lastSocket: last === 1, left: left.map(toScopeLeft) }
     },
 
     async members (scope: string): Promise<ScopeMember[]> {
-      const flat = await store.run(membersScript, [keys.roomUsers(scope)], [scope]) as Array<string | number>
+      const flat = await store.run(membersScript, [keys.roomUsers(scope)], [scope, ...PATTERN_ARGS]) as Array<string | number>
       const members: ScopeMember[] = []
       for (let i = 0; i < flat.length; i += 2) members.push({ userId: String(flat[i]), sockets: Number(flat[i + 1]) })
       return members.sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0))
@@ -148,23 +136,18 @@ export function createPresence (options: PresenceOptions) {
       return await store.sMembers(keys.online)
     },
 
-    sweep,
-
+    /** Reports the scopes users left when a dead instance's entries were removed (on one survivor). */
     onSweep (listener: (report: SweepReport) => void): () => void {
       return subscribe(listeners, listener)
     },
 
     /** Graceful shutdown: drops this instance's sockets at once; the caller tells the rooms. */
     async removeInstance (): Promise<SweepReport> {
-      return await removeEntriesOf(instanceId, true) ?? { instanceId, left: [], offline: [] }
-    },
-
-    start (): void {
-      sweeper.start()
+      return await removeEntriesOf(instanceId)
     },
 
     async close (): Promise<void> {
-      sweeper.stop()
+      offDead()
     }
   }
 }

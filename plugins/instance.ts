@@ -1,0 +1,32 @@
+import fp from 'fastify-plugin'
+import { createInstanceLifecycle, type InstanceLifecycle } from '../src/instance/lifecycle.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** This instance's heartbeat, the dead-instance detection and the shutdown sequence. */
+    instances: InstanceLifecycle
+  }
+}
+
+export interface InstancePluginOptions {
+  /** How often dead instances are looked for; default INSTANCE_TTL_MS / 3. */
+  sweepIntervalMs?: number
+}
+
+/**
+ * Announces this instance and keeps it alive. Its onClose runs after the plugins registered
+ * later have closed (Fastify runs onClose hooks in reverse), then the shutdown handlers run and
+ * the instance leaves the registry, before the store closes.
+ */
+export default fp<InstancePluginOptions>(async (app, opts) => {
+  const instances = createInstanceLifecycle({
+    store: app.store,
+    instanceId: app.instanceId,
+    ttlMs: app.realtimeConfig.instanceTtlMs,
+    sweepIntervalMs: opts.sweepIntervalMs,
+    onError: (err) => { app.log.warn({ err }, 'instance lifecycle work failed') }
+  })
+  await instances.start()
+  app.decorate('instances', instances)
+  app.addHook('onClose', async () => { await instances.shutdown() })
+}, { name: 'instance', dependencies: ['config', 'store'] })

@@ -1,0 +1,97 @@
+/**
+ * The ONLY code that emits to sockets and rooms, or moves sockets between Socket.IO rooms: every
+ * other module hands it typed emissions (emission.ts). One outbox per namespace.
+ */
+import type { Namespace, Socket } from 'socket.io'
+import type { WireError } from '../errors.js'
+import type { Audience, Emission, ServerEventMap } from './emission.js'
+
+export interface OutboxOptions {
+  /** The Socket.IO room every socket of a user joins, for `{ user }` audiences. */
+  userRoom?: (userId: string) => string
+}
+
+/** Socket ids, or a room, whose sockets (on any instance) are moved or disconnected. */
+export type SocketSelection = { sockets: string[] } | { room: string }
+
+export function createOutbox<M extends ServerEventMap> (nsp: Namespace, options: OutboxOptions = {}) {
+  function operator (to: Audience) {
+    if ('socket' in to) return nsp.to(to.socket)
+    if ('room' in to) return to.except === undefined || to.except.length === 0 ? nsp.to(to.room) : nsp.to(to.room).except(to.except)
+    if ('user' in to) {
+      if (options.userRoom === undefined) throw new Error(`outbox of ${nsp.name}: no userRoom for a user audience`)
+      return nsp.to(options.userRoom(to.user))
+    }
+    return nsp
+  }
+
+  const selected = (which: SocketSelection) => nsp.in('room' in which ? which.room : which.sockets)
+
+  /** Hands one emission to the adapter (which carries it to every instance and stores it for recovery). */
+  function send (emission: Emission<M>): void {
+    const target = operator(emission.to)
+    // No `payload` key: the event goes out without an argument (not with `null`).
+    if ('payload' in emission) target.emit(emission.event, emission.payload)
+    else target.emit(emission.event)
+  }
+
+  return {
+    namespace: nsp,
+
+    /** In order; each is handed to the adapter before the next. */
+    send (...emissions: Array<Emission<M>>): void {
+      for (const emission of emissions) send(emission)
+    },
+
+    /** As `send`, resolved once every emission has been handed to the adapter. */
+    async deliver (emissions: Iterable<Emission<M>>): Promise<void> {
+      for (const emission of emissions) send(emission)
+    },
+
+    /**
+     * Written to this instance's connection of `socket` now, below the adapter: with connection
+     * state recovery every emit goes through the adapter, which with Redis appends it to the
+     * stream first, so an error followed by a disconnect would otherwise arrive after it (never).
+     * Not stored for recovery.
+     */
+    writeAtOnce<E extends keyof M & string> (socket: Socket, event: E, ...payload: Parameters<M[E]>): void {
+      socket.nsp.local.to(socket.id).emit(event, ...payload)
+    },
+
+    /** The namespace's error event, written at once (as `writeAtOnce`) to one socket. */
+    writeErrorAtOnce (socket: Socket, errorEvent: string, error: WireError): void {
+      socket.nsp.local.to(socket.id).emit(errorEvent, error)
+    },
+
+    /** A socket of this instance joins rooms. */
+    async join (socket: Socket, rooms: string | string[]): Promise<void> {
+      await socket.join(rooms)
+    },
+
+    async leave (socket: Socket, room: string): Promise<void> {
+      await socket.leave(room)
+    },
+
+    /** Sockets on any instance join rooms. */
+    joinRemote (which: SocketSelection, rooms: string | string[]): void {
+      selected(which).socketsJoin(rooms)
+    },
+
+    /** Sockets on any instance leave rooms. */
+    leaveRemote (which: SocketSelection, rooms: string | string[]): void {
+      selected(which).socketsLeave(rooms)
+    },
+
+    /** Disconnects sockets on any instance (`close`: the whole connection, not only this namespace). */
+    disconnect (which: SocketSelection, close = false): void {
+      selected(which).disconnectSockets(close)
+    },
+
+    /** Disconnects this instance's sockets of the namespace (shutdown). */
+    disconnectLocal (close = true): void {
+      nsp.local.disconnectSockets(close)
+    }
+  }
+}
+
+export type Outbox<M extends ServerEventMap = ServerEventMap> = ReturnType<typeof createOutbox<M>>

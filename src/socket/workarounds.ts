@@ -1,0 +1,191 @@
+/**
+ * Every workaround of a Socket.IO behaviour in one place, each naming what it works around
+ * upstream, so that an upgrade knows what to re-check and what to delete.
+ */
+import type { Redis } from 'ioredis'
+import type { Namespace, Server, ServerOptions } from 'socket.io'
+import { createAdapter } from '@socket.io/redis-streams-adapter'
+import { SessionAwareAdapter, type BroadcastOptions } from 'socket.io-adapter'
+
+/** What SessionAwareAdapter keeps of a broadcast for connection state recovery (a private field). */
+interface StoredPacket { id: string, opts: BroadcastOptions, data: unknown[], emittedAt: number }
+
+// Shared by every stored broadcast sent to everyone, or excepting no one: recovery only reads them.
+const NO_ROOMS: Set<string> = new Set()
+const TO_EVERYONE: BroadcastOptions = { rooms: NO_ROOMS, except: NO_ROOMS }
+
+/** The options recovery reads (`rooms`, `except`), with the shared empty set where one is empty. */
+function storedOptions (opts: BroadcastOptions): BroadcastOptions {
+  const rooms = opts.rooms.size === 0 ? NO_ROOMS : opts.rooms
+  const except = opts.except === undefined || opts.except.size === 0 ? NO_ROOMS : opts.except
+  return rooms === NO_ROOMS && except === NO_ROOMS ? TO_EVERYONE : { rooms, except }
+}
+
+/**
+ * The in-memory adapter with connection state recovery, whose close() also stops the cleanup
+ * interval its constructor starts: socket.io-adapter 2.5's close() is a no-op, so every child
+ * namespace Socket.IO dropped once empty (`/public-room/:id`, cleanupEmptyChildNamespaces) stayed
+ * reachable from its timer, with its adapter, forever (found by the soak: bench/soak.ts).
+ * Upstream: socket.io closes a dropped child's adapter since https://github.com/socketio/socket.io/pull/4602,
+ * but socket.io-adapter's SessionAwareAdapter never clears the interval its constructor starts.
+ */
+export class ClosableSessionAwareAdapter extends SessionAwareAdapter {
+  private timers: NodeJS.Timeout[]
+
+  constructor (nsp: Namespace) {
+    // The constructor keeps no handle on its timer: record the intervals it starts (synchronously).
+    const timers: NodeJS.Timeout[] = []
+    const original = globalThis.setInterval
+    globalThis.setInterval = ((...args: Parameters<typeof setInterval>) => {
+      const timer = original(...args)
+      timers.push(timer)
+      return timer
+    }) as typeof setInterval
+    try {
+      super(nsp)
+    } finally {
+      globalThis.setInterval = original
+    }
+    this.timers = timers
+  }
+
+  /**
+   * Every broadcast is kept for maxDisconnectionDuration (2 min), so that a socket that comes
+   * back gets what it missed. The library keeps the options it was sent with (two Sets, most
+   * often empty, and flags recovery never reads) and the data array grown by the offset pushed
+   * on it (room for 16 more): about 760 bytes a broadcast, where these take about 220. With every
+   * user who comes online announced to all of `/`, that was a connection's largest cost.
+   */
+  override broadcast (packet: { data: unknown[] }, opts: BroadcastOptions): void {
+    const stored = (this as unknown as { packets: StoredPacket[] }).packets
+    const count = stored.length
+    super.broadcast(packet, opts)
+    if (stored.length === count) return
+    const last = stored[stored.length - 1]
+    last.opts = storedOptions(opts)
+    last.data = last.data.slice()
+  }
+
+  override close (): void {
+    for (const timer of this.timers) clearInterval(timer)
+    this.timers = []
+    super.close()
+  }
+}
+
+type StreamsOptions = NonNullable<Parameters<typeof createAdapter>[1]> & { channelPrefix: string }
+type Listener = (...args: unknown[]) => void
+
+/**
+ * The Redis Streams adapter, whose close() undoes what it set up for its namespace:
+ * @socket.io/redis-streams-adapter 0.3.1 subscribes every namespace's adapter to the namespace's
+ * channel and its own, with a `messageBuffer` listener on the shared subscriber client, and never
+ * removes either. Every `/public-room/:id` namespace dropped once empty (and every made-up room
+ * id) left a listener holding its namespace, a subscription, and work on every pub/sub message
+ * (found by the soak: bench/soak.ts). The listeners are recorded as the library adds them (a
+ * `subscribe` then, synchronously, its `on('messageBuffer')`), and dropped on close().
+ * Upstream: the same leak in @socket.io/redis-adapter was https://github.com/socketio/socket.io-redis-adapter/issues/480
+ * (fixed there by https://github.com/socketio/socket.io-redis-adapter/pull/485); the streams adapter has no such close().
+ */
+export function closableStreamsAdapter (client: Redis, options: StreamsOptions): ServerOptions['adapter'] {
+  const listeners = new Map<string, { subscriber: Redis, listener: Listener }>()
+  /** Adapters closed before their subscription was made: channel list → channels to drop. */
+  const closedEarly = new Map<string, string[]>()
+  let pending: string | null = null
+  const duplicate = client.duplicate
+  // createAdapter duplicates the client (subscriber and stream readers) synchronously.
+  client.duplicate = function (this: Redis, ...args: Parameters<Redis['duplicate']>) {
+    const copy = duplicate.apply(this, args)
+    const subscribe = copy.subscribe as (...a: unknown[]) => Promise<unknown>
+    copy.subscribe = function (this: Redis, ...channels: unknown[]) {
+      pending = channels.flat().join('\n')
+      return subscribe.apply(this, channels)
+    } as Redis['subscribe']
+    const on = copy.on as (event: string | symbol, listener: Listener) => Redis
+    copy.on = function (this: Redis, event: string | symbol, listener: Listener) {
+      if (event === 'messageBuffer' && pending !== null) {
+        const key = pending
+        pending = null
+        const drop = closedEarly.get(key)
+        if (drop) {
+          closedEarly.delete(key)
+          copy.unsubscribe(...drop).catch(() => {})
+          return copy
+        }
+        listeners.set(key, { subscriber: copy, listener })
+      }
+      return on.call(this, event, listener)
+    } as Redis['on']
+    return copy
+  } as Redis['duplicate']
+  let factory: ReturnType<typeof createAdapter>
+  try {
+    factory = createAdapter(client, options)
+  } finally {
+    client.duplicate = duplicate
+  }
+  const open = new Map<string, number>()
+  // Socket.IO calls it with `new`: a function returning the adapter, not an arrow function.
+  return function (nsp: Namespace) {
+    const adapter = factory(nsp) as ReturnType<typeof factory> & { uid: string }
+    open.set(nsp.name, (open.get(nsp.name) ?? 0) + 1)
+    const close = adapter.close
+    adapter.close = () => {
+      const publicChannel = `${options.channelPrefix}#${nsp.name}#`
+      const privateChannel = `${publicChannel}${adapter.uid}#`
+      const key = `${publicChannel}\n${privateChannel}`
+      const others = (open.get(nsp.name) ?? 1) - 1
+      if (others > 0) open.set(nsp.name, others)
+      else open.delete(nsp.name)
+      // The namespace's channel stays while another adapter of the same name is open.
+      const channels = others > 0 ? [privateChannel] : [publicChannel, privateChannel]
+      const found = listeners.get(key)
+      if (found) {
+        listeners.delete(key)
+        found.subscriber.off('messageBuffer', found.listener)
+        found.subscriber.unsubscribe(...channels).catch(() => {})
+      } else {
+        closedEarly.set(key, channels)
+      }
+      return close.call(adapter)
+    }
+    return adapter
+  } as unknown as ServerOptions['adapter']
+}
+
+/**
+ * Every namespace of the server, dynamic children included. `io.local` and `io.disconnectSockets`
+ * only cover `/` (https://github.com/socketio/socket.io/issues/3570), and Socket.IO lists its
+ * namespaces only in `_nsps` (typed, but underscored: re-check on upgrade).
+ */
+export function namespacesOf (io: Server): Namespace[] {
+  return [...io._nsps.values()]
+}
+
+/** The child namespaces of a parent (dynamic) namespace: Socket.IO keeps them in a private set. */
+export function childNamespacesOf (parent: Namespace): Namespace[] {
+  const children = (parent as unknown as { children?: Set<Namespace> }).children
+  return children === undefined ? [] : [...children]
+}
+
+/** The sockets connected to this instance through `nsp`, or through its children when it is a parent. */
+export function localSocketsOf (nsp: Namespace) {
+  const children = (nsp as unknown as { children?: Set<Namespace> }).children
+  return children === undefined ? [...nsp.sockets.values()] : [...children].flatMap(c => [...c.sockets.values()])
+}
+
+/**
+ * Drops an empty child namespace of `parent` as `cleanupEmptyChildNamespaces` would
+ * (https://github.com/socketio/socket.io/pull/4602), for a server that runs with the option off,
+ * and for a socket refused after its handshake (https://github.com/socketio/socket.io/issues/4772):
+ * made-up names must not grow the server's memory. False when it was not dropped (not empty,
+ * already gone, or Socket.IO's own cleanup is on and will do it).
+ */
+export function dropEmptyChildNamespace (io: Server, parent: Namespace, nsp: Namespace): boolean {
+  if (nsp.sockets.size > 0) return false
+  if (io._opts.cleanupEmptyChildNamespaces === true || io._nsps.get(nsp.name) !== nsp) return false
+  nsp.adapter.close()
+  io._nsps.delete(nsp.name)
+  ;(parent as unknown as { children: Set<Namespace> }).children.delete(nsp)
+  return true
+}
