@@ -1,6 +1,5 @@
 import fp from 'fastify-plugin'
 import { createPresence, type Presence, type ScopeLeft } from '../src/presence/service.js'
-import { createTyping, type Typing } from '../src/services/typing.js'
 
 export type LeftReason = 'sweep' | 'shutdown'
 export type LeftListener = (left: ScopeLeft[], reason: LeftReason) => void
@@ -19,22 +18,14 @@ declare module 'fastify' {
   interface FastifyInstance {
     presence: Presence
     presenceHub: PresenceHub
-    // Temporary: chat (typing) builds it itself after the restructure.
-    typing: Typing
   }
 }
 
-export interface PresencePluginOptions {
-  typingSweepMs?: number
-}
-
 /** Who is connected and where, across instances; leaves the dead instances' entries to one survivor. */
-export default fp<PresencePluginOptions>(async (app, opts) => {
+export default fp(async (app) => {
   const { store, instances } = app
-  const config = app.realtimeConfig
   const onError = (err: unknown) => { app.log.warn({ err }, 'presence background work failed') }
   const presence = createPresence({ store, lifecycle: instances, onError })
-  const typing = createTyping({ store, ttlMs: config.typingTtlMs, throttleMs: config.typingThrottleMs, sweepIntervalMs: opts.typingSweepMs, onError })
 
   const listeners = new Set<LeftListener>()
   const inflight = new Set<Promise<unknown>>()
@@ -59,18 +50,15 @@ export default fp<PresencePluginOptions>(async (app, opts) => {
     app.log.info({ instance: report.instanceId, users: report.offline.length }, 'swept presence of a dead instance')
     emitLeft(report.left, 'sweep')
   })
-  typing.start()
 
   app.decorate('presence', presence)
   app.decorate('presenceHub', hub)
-  app.decorate('typing', typing)
 
   // Runs in the instance's shutdown, before it leaves the registry: let socket handlers finish,
   // then drop whatever this instance still holds so other instances see it at once.
   instances.onShutdown(async () => {
     await Promise.allSettled([...inflight])
     await presence.close()
-    await typing.close()
     const report = await presence.removeInstance()
     emitLeft(report.left, 'shutdown')
   })

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
-import { createRealtimeService, type RealtimeService } from '../src/realtime/service.js'
+import { createRealtimeService, type RealtimeService } from '../src/service-api/service.js'
+import { serviceApiSocketPort } from '../src/service-api/socket-port.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -17,7 +18,7 @@ export interface ServiceApiOptions {
 /** CONTRACT §7: `app.realtime` over the chat core, presence and the Socket.IO adapter. */
 export default fp<ServiceApiOptions>(async (app, opts) => {
   const realtime = createRealtimeService({
-    io: app.io,
+    sockets: serviceApiSocketPort(app.io.of('/')),
     chat: app.chat,
     presence: app.presence,
     store: app.store,

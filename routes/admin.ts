@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, onRequestAsyncHookHandler } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { adminRouteSchemas, type AdminRoom, type AdminRoomStats } from '../src/contract/admin.js'
 import { AppError } from '../src/errors.js'
-import type { Room, RoomStats } from '../src/realtime/types.js'
+import type { Room, RoomStats } from '../src/service-api/types.js'
 
 const notFound = () => new AppError('ROOM_NOT_FOUND', 'Room not found', 404)
 

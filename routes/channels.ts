@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { channelRouteSchemas, type Channel } from '../src/contract/chat.js'
 import { AppError } from '../src/errors.js'
 import type { ChatRoom } from '../src/chat/types.js'
-import { channelMessage } from '../src/chat/wire.js'
+import { channelMessage } from '../src/chat/vocabularies/wire.js'
 
 export const toChannel = (room: ChatRoom): Channel => ({
   id: room.id,

@@ -4,7 +4,7 @@ import { groupRouteSchemas, type Group, type Member } from '../src/contract/chat
 import { createUserService } from '../src/auth/users.js'
 import { AppError } from '../src/errors.js'
 import type { ChatMember, ChatRoom, ChatUser, MemberRole, RoomRef } from '../src/chat/types.js'
-import { groupMessage } from '../src/chat/wire.js'
+import { groupMessage } from '../src/chat/vocabularies/wire.js'
 
 const me = (request: FastifyRequest): ChatUser => {
   const { id, username, displayName } = request.identity!

@@ -61,7 +61,7 @@ async function realtimePlugin (host: FastifyInstance, opts: RealtimeOptions): Pr
       app.register(cors, { origin: parseCorsOrigin(app.realtimeConfig.corsOrigin) })
       app.register(rateLimitPlugin)
       app.register(instancePlugin, { sweepIntervalMs: presenceSweepMs })
-      app.register(presencePlugin, { typingSweepMs })
+      app.register(presencePlugin)
       app.register(healthPingPlugin)
       app.register(tokenExpiryPlugin, { sweepMs: tokenSweepMs })
       // Before every route: swagger collects routes as they are added.
@@ -75,7 +75,7 @@ async function realtimePlugin (host: FastifyInstance, opts: RealtimeOptions): Pr
       app.register(import('../routes/public-rooms.js'))
       app.register(import('../plugins/sync.js'))
       app.register(import('../routes/sync.js'))
-      app.register(import('../plugins/chat.js'))
+      app.register(import('../plugins/chat.js'), { typingSweepMs })
       app.register(import('../routes/groups.js'))
       app.register(import('../routes/channels.js'))
       app.register(import('../plugins/service-api.js'))

@@ -1,11 +1,28 @@
-import type { Namespace } from 'socket.io'
+import type { ChatServerToClientEvents } from '../client.js'
+import type { ChatEmission } from '../socket/emission.js'
 import type { Presence } from '../presence/service.js'
 import type { Profiles } from './profiles.js'
 import type { ChatRepository } from './repository.js'
-import { scopeOf, userRoom, type Emission, type OnlineUser, type RoomRef, type RoomView } from './types.js'
+import { scopeOf, userRoom, type OnlineUser, type RoomEmission, type RoomRef, type RoomView } from './types.js'
+
+/**
+ * What the chat service needs of the socket layer of `/` (src/chat/namespace.ts gives it, over
+ * the outbox): the service never holds a Socket.IO object, it names sockets by id.
+ */
+export interface ChatSocketPort {
+  /** In order; resolved once every emission has been handed to the adapter. */
+  deliver (emissions: ChatEmission[]): Promise<void>
+  /** The socket (on this instance or another) joins a Socket.IO room. */
+  enter (socketId: string, room: string): void
+  exit (socketId: string, room: string): void
+  /** The Socket.IO rooms of a socket of this instance; undefined when it is not here. */
+  localRoomsOf (socketId: string): ReadonlySet<string> | undefined
+  /** Every socket leaves the room, wherever it is (a deleted room). */
+  empty (room: string): void
+}
 
 export interface DeliveryOptions {
-  nsp: Namespace
+  sockets: ChatSocketPort
   presence: Presence
   profiles: Profiles
   repo: ChatRepository
@@ -16,11 +33,10 @@ export interface DeliveryOptions {
  * `user:{id}`, a socket id), so the adapter carries them to every instance; no SQL or store
  * round trip per delivery. Sockets are addressed by id, on this instance or another.
  */
-export function createDelivery ({ nsp, presence, profiles, repo }: DeliveryOptions) {
-  /** A broadcast through the adapter, resolved once handed over: the next one leaves after it. */
-  async function publish (rooms: string[], event: string, payload: unknown, except: string[] = []): Promise<void> {
-    const packet = { type: 2 /* EVENT */, data: [event, payload] }
-    await Promise.resolve(nsp.adapter.broadcast(packet, { rooms: new Set(rooms), except: new Set(except), flags: {} }) as unknown)
+export function createDelivery ({ sockets, presence, profiles, repo }: DeliveryOptions) {
+  /** To every socket of `/`. */
+  async function publish<E extends keyof ChatServerToClientEvents & string> (event: E, payload: Parameters<ChatServerToClientEvents[E]>[0]): Promise<void> {
+    await sockets.deliver([{ to: { all: true }, event, payload } as ChatEmission])
   }
 
   async function online (room: RoomRef): Promise<OnlineUser[]> {
@@ -33,22 +49,26 @@ export function createDelivery ({ nsp, presence, profiles, repo }: DeliveryOptio
     publish,
     online,
 
-    /** Sends a presenter's emissions about `userId` in `room`; 'socket' ones go to `socketId`. */
-    async deliver (emissions: Emission[], room: RoomRef, userId: string, socketId?: string): Promise<void> {
+    /**
+     * Sends a presenter's emissions about `userId` in `room`; 'socket' ones go to `socketId`,
+     * through the adapter even when local (as Socket#emit does with connection state recovery),
+     * awaited: it reaches the socket before the ack that follows.
+     */
+    async deliver (emissions: RoomEmission[], room: RoomRef, userId: string, socketId?: string): Promise<void> {
       const scope = scopeOf(room)
+      const out: ChatEmission[] = []
       for (const { to, event, payload } of emissions) {
         if (to === 'socket') {
-          // Through the adapter even when local (as Socket#emit does with connection state
-          // recovery), awaited: it reaches the socket before the ack that follows.
-          if (socketId !== undefined) await publish([socketId], event, payload)
+          if (socketId !== undefined) out.push({ to: { socket: socketId }, event, payload } as ChatEmission)
         } else if (to === 'room') {
-          await publish([scope], event, payload)
+          out.push({ to: { room: scope }, event, payload } as ChatEmission)
         } else if (to === 'others') {
-          await publish([scope], event, payload, [userRoom(userId)])
+          out.push({ to: { room: scope, except: [userRoom(userId)] }, event, payload } as ChatEmission)
         } else {
-          await publish([], event, payload)
+          out.push({ to: { all: true }, event, payload } as ChatEmission)
         }
       }
+      if (out.length > 0) await sockets.deliver(out)
     },
 
     /** What presenters may ask about a room, each computed at most once. */
@@ -62,23 +82,15 @@ export function createDelivery ({ nsp, presence, profiles, repo }: DeliveryOptio
       }
     },
 
-    enterRoom (socketId: string, scope: string): void {
-      const local = nsp.sockets.get(socketId)
-      if (local) local.join(scope)
-      else nsp.in(socketId).socketsJoin(scope)
-    },
-
-    exitRoom (socketId: string, scope: string): void {
-      const local = nsp.sockets.get(socketId)
-      if (local) local.leave(scope)
-      else nsp.in(socketId).socketsLeave(scope)
-    },
+    enterRoom: (socketId: string, scope: string): void => sockets.enter(socketId, scope),
+    exitRoom: (socketId: string, scope: string): void => sockets.exit(socketId, scope),
+    emptyRoom: (scope: string): void => sockets.empty(scope),
 
     /** Whether the socket has joined the room (its own rooms when local, presence otherwise). */
     async inRoom (socketId: string, room: RoomRef): Promise<boolean> {
       const scope = scopeOf(room)
-      const local = nsp.sockets.get(socketId)
-      if (local) return local.rooms.has(scope)
+      const local = sockets.localRoomsOf(socketId)
+      if (local) return local.has(scope)
       return (await presence.scopesOfSocket(socketId)).includes(scope)
     }
   }

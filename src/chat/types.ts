@@ -1,3 +1,4 @@
+import type { ChatServerToClientEvents } from '../client.js'
 import type { ChatUser } from './profiles.js'
 import type { StoredKind, StoredMessage } from './repository.js'
 
@@ -40,14 +41,13 @@ export interface OnlineUser extends ChatUser {
   sockets: number
 }
 
-/** Who an emission goes to: the socket concerned, the room, the room but the user's own sockets, everyone on `/`. */
-export type Audience = 'socket' | 'room' | 'others' | 'all'
+/** Who a presenter's emission goes to: the socket concerned, the room, the room but the user's own sockets, everyone on `/`. */
+export type RoomAudience = 'socket' | 'room' | 'others' | 'all'
 
-export interface Emission {
-  to: Audience
-  event: string
-  payload: unknown
-}
+/** An emission of `/` addressed relative to a room and a user (the delivery makes it absolute). */
+export type RoomEmission = {
+  [E in keyof ChatServerToClientEvents & string]: { to: RoomAudience, event: E, payload: Parameters<ChatServerToClientEvents[E]>[0] }
+}[keyof ChatServerToClientEvents & string]
 
 /** What a presenter may ask about the room it speaks for; computed at most once per event. */
 export interface RoomView {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { ManagerOptions, Socket, SocketOptions } from 'socket.io-client'
 import { connect, connected, freshPostgresUrl, registerUser, sharedPglite, type Mode } from '../helper.js'
 import { createDatabase, type Db } from '../../src/db/index.js'
-import type { Chat, ChatEventMap } from '../../src/chat/core.js'
+import type { Chat, ChatLifecycleEventMap as ChatEventMap } from '../../src/chat/service.js'
 import { chatOf } from '../../plugins/chat.js'
 
 type Test = Parameters<typeof connect>[0]

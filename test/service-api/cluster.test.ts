@@ -1,7 +1,7 @@
 import t from 'tap'
 import { buildTestApp, modes, registerUser, servicesSkipReason } from '../helper.js'
 import { claims, hs256 } from '../tokens.js'
-import type { ConnectedUser } from '../../src/realtime/types.js'
+import type { ConnectedUser } from '../../src/service-api/types.js'
 import { bareApp, crossReady, openClient, serviceEvent } from './fixtures.js'
 
 const skip = servicesSkipReason()

@@ -1,20 +1,10 @@
 import type { Store } from '../store/types.js'
 import type { InstanceLifecycle } from '../instance/lifecycle.js'
 import type { ChatUser } from '../chat/types.js'
+import { realtimeKeys } from '../store/keys.js'
 
-/** Store keys of the service API (logical; the store adds REDIS_KEY_PREFIX). */
-export const realtimeKeys = {
-  /** hash socketId → JSON {userId, username, displayName, instanceId, connectedAt} */
-  sockets: 'realtime:sockets',
-  /** hash socketId → last client event (ms) */
-  activity: 'realtime:activity',
-  /** counter of connections accepted, cluster-wide */
-  connections: 'realtime:connections',
-  /** hash roomId → last join or leave (ms) */
-  roomActivity: 'realtime:room-activity',
-  /** why the server disconnected a socket, read by the instance that sees it go */
-  kick: (socketId: string) => `realtime:kick:${socketId}`
-}
+// The service API's key names, exported here too for the tests that read them.
+export { realtimeKeys }
 
 const KICK_TTL_MS = 60_000
 
@@ -166,7 +156,7 @@ export function createConnectionRegistry (options: ConnectionRegistryOptions) {
       return live
     },
 
-    /** Drops what a dead instance left (presence swept it). */
+    /** Drops what a dead instance left (the instance lifecycle found it dead). */
     async purgeInstance (deadInstanceId: string): Promise<void> {
       const raw = await store.hGetAll(realtimeKeys.sockets)
       await forget(Object.entries(raw).filter(([, v]) => parseEntry(v)?.instanceId === deadInstanceId).map(([id]) => id))

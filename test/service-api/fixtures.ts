@@ -16,7 +16,7 @@ import presencePlugin from '../../plugins/presence.js'
 import chatPlugin from '../../plugins/chat.js'
 import serviceApiPlugin from '../../plugins/service-api.js'
 import { installErrorHandling } from '../../src/http-errors.js'
-import type { SocketUser } from '../../src/realtime/types.js'
+import type { SocketUser } from '../../src/service-api/types.js'
 
 type Test = Parameters<typeof connect>[0]
 

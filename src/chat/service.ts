@@ -1,23 +1,22 @@
 import { randomUUID } from 'node:crypto'
-import type { Namespace, Socket } from 'socket.io'
 import type { Database } from '../db/index.js'
 import { AppError } from '../errors.js'
 import type { Presence, ScopeLeft } from '../presence/service.js'
-import type { Typing, TypingEntry } from '../services/typing.js'
+import type { Typing, TypingEntry } from './typing.js'
 import type { Store } from '../store/types.js'
 import { createChatRepository, type ChatMember, type ChatRoom, type MemberRole, type StoredKind, type StoredMessage } from './repository.js'
 import { createProfiles, type ChatUser } from './profiles.js'
 import { createSequencer } from './sequencer.js'
-import { createDelivery } from './delivery.js'
+import { createDelivery, type ChatSocketPort } from './delivery.js'
 import { parseScope, scopeOf, userRoom, type ChatMessage, type RoomRef } from './types.js'
-import { presenters } from './wire.js'
-import { createChatEvents, type ChatEventMap } from './notify.js'
+import { presenters } from './vocabularies/wire.js'
+import { createChatLifecycleEvents, type ChatLifecycleEventMap } from './lifecycle-events.js'
 
 export interface ChatOptions {
   database: Database
   store: Store
-  /** The default namespace `/`. */
-  nsp: Namespace
+  /** The socket layer of `/` (its outbox): the service never sees a Socket.IO object. */
+  sockets: ChatSocketPort
   presence: Presence
   typing: Typing
   /** CHAT_MAX_LENGTH: characters (code points) of a trimmed message. */
@@ -83,14 +82,14 @@ function toChatMessage (kind: StoredKind, m: StoredMessage): ChatMessage {
  * thin layers over it; what a room's clients see is shaped by its presenter (wire.ts).
  * Every broadcast goes through a Socket.IO room, so the adapter carries it across instances.
  */
-export function createChat (options: ChatOptions) {
-  const { database, store, nsp, presence, typing, maxLength } = options
+export function createChatService (options: ChatOptions) {
+  const { database, store, sockets, presence, typing, maxLength } = options
   const onError = options.onError ?? (() => {})
   const repo = createChatRepository(database.db)
   const sequencer = createSequencer(database)
   const profiles = createProfiles(store)
-  const events = createChatEvents(onError)
-  const { publish, deliver, online, view, enterRoom, exitRoom, inRoom } = createDelivery({ nsp, presence, profiles, repo })
+  const events = createChatLifecycleEvents(onError)
+  const { publish, deliver, online, view, enterRoom, exitRoom, emptyRoom, inRoom } = createDelivery({ sockets, presence, profiles, repo })
   // A recovered socket keeps its id: its connect waits for the old disconnect's cleanup.
   const disconnecting = new Map<string, Promise<void>>()
 
@@ -239,29 +238,32 @@ export function createChat (options: ChatOptions) {
     profiles,
     repository: repo,
     on: events.on,
-    publish,
+    /** Hands emissions of `/` to the socket layer (a vocabulary's answer outside an ack). */
+    deliver,
     online,
     inRoom,
     join,
     leave,
     send,
 
-    /** A socket of `user` arrived: presence, its `user:{id}` room, its name for other instances. */
-    async connect (socket: Socket, user: ChatUser): Promise<{ firstSocket: boolean }> {
-      await disconnecting.get(socket.id)
-      const { firstSocket } = await presence.connect(socket.id, user.id)
-      await socket.join(userRoom(user.id))
+    /**
+     * A socket of `user` arrived: presence, its `user:{id}` room, its name for other instances.
+     * `recovered`: connection state recovery restored its Socket.IO `rooms`; presence follows.
+     */
+    async connect (socketId: string, user: ChatUser, restored: { recovered: boolean, rooms: Iterable<string> }): Promise<{ firstSocket: boolean }> {
+      await disconnecting.get(socketId)
+      const { firstSocket } = await presence.connect(socketId, user.id)
+      enterRoom(socketId, userRoom(user.id))
       await profiles.save(user)
-      if (firstSocket) await publish([], 'user:status', { userId: user.id, status: 'online' })
-      if (socket.recovered) {
-        // Connection state recovery restored its Socket.IO rooms: restore presence behind them.
-        for (const scope of [...socket.rooms]) {
+      if (firstSocket) await publish('user:status', { userId: user.id, status: 'online' })
+      if (restored.recovered) {
+        for (const scope of [...restored.rooms]) {
           const room = parseScope(scope)
           if (!room) continue
-          await join(room, { socketId: socket.id, user }, { quiet: true }).catch(() => socket.leave(scope))
+          await join(room, { socketId, user }, { quiet: true }).catch(() => exitRoom(socketId, scope))
         }
       }
-      events.emit('connection', { user, socketId: socket.id, firstSocket })
+      events.emit('connection', { user, socketId, firstSocket })
       return { firstSocket }
     },
 
@@ -277,7 +279,7 @@ export function createChat (options: ChatOptions) {
           await deliver(await presenters[room.kind].left(view(room), user, true, false), room, user.id)
           events.emit('room:leave', { room, user, socketId, last: true })
         }
-        if (lastSocket) await publish([], 'user:status', { userId: user.id, status: 'offline' })
+        if (lastSocket) await publish('user:status', { userId: user.id, status: 'offline' })
         events.emit('disconnect', { user, socketId, reason, lastSocket })
       })()
       const settled = work.catch(() => {})
@@ -299,7 +301,7 @@ export function createChat (options: ChatOptions) {
         await deliver(await presenters[room.kind].left(view(room), user, true, false), room, user.id)
       }
       for (const userId of gone) {
-        if (!(await presence.isOnline(userId))) await publish([], 'user:status', { userId, status: 'offline' })
+        if (!(await presence.isOnline(userId))) await publish('user:status', { userId, status: 'offline' })
       }
     },
 
@@ -377,11 +379,11 @@ export function createChat (options: ChatOptions) {
         await typing.clear(member.userId, [scope])
         for (const socketId of await presence.socketsOf(member.userId)) await presence.leave(socketId, scope)
       }
-      nsp.in(scope).socketsLeave(scope)
+      emptyRoom(scope)
       return true
     }
   }
 }
 
-export type Chat = ReturnType<typeof createChat>
-export type { ChatEventMap }
+export type Chat = ReturnType<typeof createChatService>
+export type { ChatLifecycleEventMap }

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { createTyping, type TypingEntry } from '../../src/services/typing.js'
+import { createTyping, type TypingEntry } from '../../src/chat/typing.js'
 import { eachBackend, until } from '../store/fixtures/backends.js'
 
 eachBackend(t, async (t, { stores }) => {

@@ -2,10 +2,10 @@ import type { ChatUser } from './profiles.js'
 import type { ChatMessage, RoomRef } from './types.js'
 
 /**
- * What happened on this instance, for the service API (seed 004's `connection, disconnect,
+ * The chat's lifecycle events: what happened on this instance, for the service API (seed 004's `connection, disconnect,
  * message, room:join, room:leave`). Each event fires once, on the instance that handled it.
  */
-export interface ChatEventMap {
+export interface ChatLifecycleEventMap {
   connection: { user: ChatUser, socketId: string, firstSocket: boolean }
   disconnect: { user: ChatUser, socketId: string, reason: string, lastSocket: boolean }
   message: ChatMessage
@@ -14,19 +14,19 @@ export interface ChatEventMap {
   'room:leave': { room: RoomRef, user: ChatUser, socketId: string | null, last: boolean }
 }
 
-type Listener<K extends keyof ChatEventMap> = (event: ChatEventMap[K]) => void
+type Listener<K extends keyof ChatLifecycleEventMap> = (event: ChatLifecycleEventMap[K]) => void
 
-export function createChatEvents (onError: (err: unknown) => void) {
-  const listeners = new Map<keyof ChatEventMap, Set<Listener<any>>>()
+export function createChatLifecycleEvents (onError: (err: unknown) => void) {
+  const listeners = new Map<keyof ChatLifecycleEventMap, Set<Listener<any>>>()
   return {
     /** Subscribes; returns the unsubscribe function. A throwing listener is reported, not propagated. */
-    on<K extends keyof ChatEventMap> (event: K, listener: Listener<K>): () => void {
+    on<K extends keyof ChatLifecycleEventMap> (event: K, listener: Listener<K>): () => void {
       let set = listeners.get(event)
       if (!set) listeners.set(event, (set = new Set()))
       set.add(listener)
       return () => { set.delete(listener) }
     },
-    emit<K extends keyof ChatEventMap> (event: K, payload: ChatEventMap[K]): void {
+    emit<K extends keyof ChatLifecycleEventMap> (event: K, payload: ChatLifecycleEventMap[K]): void {
       for (const listener of listeners.get(event) ?? []) {
         try { listener(payload) } catch (err) { onError(err) }
       }

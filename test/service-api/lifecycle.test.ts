@@ -2,7 +2,7 @@ import t from 'tap'
 import { buildTestApp, modes, registerUser, servicesSkipReason } from '../helper.js'
 import { claims, hs256 } from '../tokens.js'
 import { eachBackend } from '../store/fixtures/backends.js'
-import { createConnectionRegistry, realtimeKeys } from '../../src/realtime/registry.js'
+import { createConnectionRegistry, realtimeKeys } from '../../src/service-api/registry.js'
 import { Client, bareApp, crossReady, openClient, serviceEvent } from './fixtures.js'
 
 const skip = servicesSkipReason()

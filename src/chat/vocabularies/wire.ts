@@ -1,5 +1,6 @@
-import type { ChannelMessage, CodeRoomMessage, GroupMessage } from '../contract/chat.js'
-import type { ChatMessage, ChatUser, Emission, RoomKind, RoomRef, RoomView } from './types.js'
+import type { ChatServerToClientEvents } from '../../client.js'
+import type { ChannelMessage, CodeRoomMessage, GroupMessage } from '../../contract/chat.js'
+import type { ChatMessage, ChatUser, RoomAudience, RoomEmission, RoomKind, RoomRef, RoomView } from '../types.js'
 
 /**
  * How each vocabulary says what happened in a room: the core decides that a user joined, left,
@@ -7,16 +8,20 @@ import type { ChatMessage, ChatUser, Emission, RoomKind, RoomRef, RoomView } fro
  */
 export interface Presenter {
   /** `first`: the user's first socket in the room. */
-  joined (view: RoomView, user: ChatUser, first: boolean): Promise<Emission[]>
+  joined (view: RoomView, user: ChatUser, first: boolean): Promise<RoomEmission[]>
   /** `last`: the user's last socket left; `confirm`: the socket asked to leave (tell it). */
-  left (view: RoomView, user: ChatUser, last: boolean, confirm: boolean): Promise<Emission[]>
-  message (message: ChatMessage): Emission[]
-  typing (room: RoomRef, user: ChatUser, isTyping: boolean): Emission[]
+  left (view: RoomView, user: ChatUser, last: boolean, confirm: boolean): Promise<RoomEmission[]>
+  message (message: ChatMessage): RoomEmission[]
+  typing (room: RoomRef, user: ChatUser, isTyping: boolean): RoomEmission[]
   /** The room was deleted (its sockets are about to be taken out). */
-  closed (room: RoomRef): Emission[]
+  closed (room: RoomRef): RoomEmission[]
 }
 
-const emit = (to: Emission['to'], event: string, payload: unknown): Emission => ({ to, event, payload })
+type Events = ChatServerToClientEvents
+
+/** One event of `/`, its payload checked against the contract's map. */
+export const emit = <E extends keyof Events & string> (to: RoomAudience, event: E, payload: Parameters<Events[E]>[0]): RoomEmission =>
+  ({ to, event, payload }) as RoomEmission
 
 export function groupMessage (m: ChatMessage): GroupMessage {
   const sender = { id: m.senderId, name: m.senderName }
@@ -122,7 +127,7 @@ const channels: Presenter = {
   },
   async left (view, user, last, confirm) {
     const payload = { roomId: view.ref.id, userId: user.id, username: user.username }
-    const out: Emission[] = []
+    const out: RoomEmission[] = []
     if (last) out.push(emit('room', 'user:left', payload))
     if (confirm) out.push(emit('socket', 'user:left', payload))
     return out

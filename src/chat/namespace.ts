@@ -1,0 +1,125 @@
+import type { Namespace, Socket } from 'socket.io'
+import type { Identity } from '../auth/identity.js'
+import type { ChatServerToClientEvents } from '../client.js'
+import {
+  ChannelMessagePayload, ChannelRefPayload, ChannelTypingPayload, CodeRefPayload, GroupIdPayload,
+  GroupRefPayload, SendMessagePayload, TypingPayload
+} from '../contract/chat.js'
+import { defineNamespace, on, type NamespaceLog, type SocketContext } from '../socket/namespace.js'
+import type { Outbox } from '../socket/outbox.js'
+import type { Limiter } from '../services/limiter.js'
+import type { ChatSocketPort } from './delivery.js'
+import type { Chat } from './service.js'
+import { userRoom, type ChatUser } from './types.js'
+import { groupHandlers } from './vocabularies/groups.js'
+import { codeRoomHandlers } from './vocabularies/code-rooms.js'
+import { channelHandlers } from './vocabularies/channels.js'
+
+export interface ChatNamespaceOptions {
+  /** CHAT_MESSAGES_PER_MINUTE, keyed by user, shared by all instances. */
+  sendLimiter: Limiter
+  /** Also told of every queued step (the presence hub waits for them before the store closes). */
+  track?: (work: Promise<unknown>) => void
+  log: NamespaceLog
+}
+
+type ChatOutbox = Outbox<ChatServerToClientEvents>
+/** What a socket of `/` holds between events: the user it speaks for. */
+interface ChatSession { user: ChatUser }
+type Ctx = SocketContext<ChatSession, ChatServerToClientEvents>
+
+/** Who a socket of `/` speaks for: the identity its token gave. */
+const chatUser = (identity: Identity): ChatUser => ({ id: identity.id, username: identity.username, displayName: identity.displayName })
+
+/** The outbox of `/` for the chat service: `{ user }` audiences go to `user:{id}`. */
+export const chatOutboxOptions = { userRoom }
+
+/**
+ * The socket layer of `/` as the chat service sees it, over the outbox: emissions and room
+ * moves by socket id (a local socket joins at once; one on another instance through the adapter).
+ */
+export function chatSocketPort (outbox: ChatOutbox): ChatSocketPort {
+  const nsp: Namespace = outbox.namespace
+  return {
+    deliver: (emissions) => outbox.deliver(emissions),
+    enter (socketId, room) {
+      const local = nsp.sockets.get(socketId)
+      if (local) outbox.join(local, room).catch(() => {})
+      else outbox.joinRemote({ sockets: [socketId] }, room)
+    },
+    exit (socketId, room) {
+      const local = nsp.sockets.get(socketId)
+      if (local) outbox.leave(local, room).catch(() => {})
+      else outbox.leaveRemote({ sockets: [socketId] }, room)
+    },
+    localRoomsOf: (socketId) => nsp.sockets.get(socketId)?.rooms,
+    empty (room) { outbox.leaveRemote({ room }, room) }
+  }
+}
+
+/**
+ * The default namespace `/`: the three vocabularies as ONE event table over the chat service,
+ * and each socket's connect and disconnect. `send_message`, `typing_start` and `typing_stop`
+ * are shared by seeds 001 and 003: their schemas are unions, and a payload with `groupId` is a
+ * group event, one with `room` a code-room event.
+ */
+export function defineChatNamespace (nsp: Namespace, chat: Chat, options: ChatNamespaceOptions) {
+  const groups = groupHandlers(chat)
+  const codes = codeRoomHandlers(chat)
+  const channels = channelHandlers(chat)
+  const limit = async (_payload: unknown, ctx: Ctx) => (await options.sendLimiter.consume(ctx.session.user.id)).ok
+
+  /** A vocabulary handler of (payload, socketId, user, withAck). */
+  const handle = <P> (fn: (payload: P, socketId: string, user: ChatUser, withAck: boolean) => Promise<unknown>) =>
+    (payload: P, ctx: Ctx) => fn(payload, ctx.socket.id, ctx.session.user, ctx.withAck)
+
+  async function connect ({ socket, session, outbox }: Ctx): Promise<void> {
+    try {
+      await chat.connect(socket.id, session.user, { recovered: socket.recovered, rooms: socket.rooms })
+    } catch (err) {
+      options.log.error({ err }, 'chat connect failed')
+      if (socket.connected) {
+        outbox.writeAtOnce(socket, 'error', { code: 'INTERNAL_ERROR', message: 'Could not register the connection' })
+        socket.disconnect(true)
+      }
+      throw err
+    }
+  }
+
+  return defineNamespace<ChatSession, ChatServerToClientEvents>({
+    nsp,
+    name: '/',
+    errorEvent: 'error',
+    log: options.log,
+    outbox: chatOutboxOptions,
+    track: options.track,
+    session: (socket: Socket) => ({ user: chatUser(socket.data.identity as Identity) }),
+    connect,
+    disconnect: ({ socket, session }, reason) => chat.disconnect(socket.id, session.user, reason),
+    onUnexpected: (err, event) => { options.log.error({ err, event }, 'chat event failed') },
+    events: {
+      // seed 001
+      join_group: on(GroupRefPayload, handle(groups.join)),
+      leave_group: on(GroupRefPayload, handle(groups.leave)),
+      // answers by ack, or by a `room_info` event when the client passed none
+      get_room_info: on(GroupIdPayload, handle(groups.info)),
+      // seeds 001 and 003
+      send_message: on(SendMessagePayload, handle((p, socketId, user) =>
+        'groupId' in p ? groups.send(p, socketId, user) : codes.send(p, socketId, user)), { limit }),
+      typing_start: on(TypingPayload, handle((p, socketId, user) =>
+        'groupId' in p ? groups.typing(p, socketId, user, true) : codes.typing(p, socketId, user, true))),
+      typing_stop: on(TypingPayload, handle((p, socketId, user) =>
+        'groupId' in p ? groups.typing(p, socketId, user, false) : codes.typing(p, socketId, user, false))),
+      // seed 003
+      join_room: on(CodeRefPayload, handle(codes.join)),
+      leave_room: on(CodeRefPayload, handle(codes.leave)),
+      // seed 004
+      'room:join': on(ChannelRefPayload, handle(channels.join)),
+      'room:leave': on(ChannelRefPayload, handle(channels.leave)),
+      message: on(ChannelMessagePayload, handle(channels.message), { limit }),
+      typing: on(ChannelTypingPayload, handle(channels.typing))
+    }
+  })
+}
+
+export type ChatNamespace = ReturnType<typeof defineChatNamespace>
