@@ -15,7 +15,8 @@ export const InstanceSnapshot = Type.Object({
   /** Counters since the instance started: eventsReceived, eventsSent, messagesReceived, rateLimited, errors, slowConsumers. */
   counters: Counts,
   /** Cumulative event-latency buckets as [upper bound in seconds or '+Inf', count]. */
-  latencyBuckets: Type.Array(Type.Tuple([Type.String(), Type.Number()]))
+  // [bound, count] pairs; a pair as a two-item array: OpenAPI 3.0 has no tuples.
+  latencyBuckets: Type.Array(Type.Array(Type.Union([Type.String(), Type.Number()]), { minItems: 2, maxItems: 2 }))
 })
 
 export const InstanceView = Type.Object({

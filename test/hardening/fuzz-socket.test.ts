@@ -211,7 +211,7 @@ const SCHEMAS: Record<keyof typeof namespaces, Record<string, TSchema>> = {
  * rate-limit counters of the snapshot's own requests, limit windows that expire, the adapter's
  * stream and recovery sessions); every other key under the prefix is compared with its value.
  */
-const VOLATILE = /^(instances|instance:[^:]+:alive|sync:instances|realtime:activity|rl:.*|limit:.*|socket\.io.*|sio:session:.*)$/
+const VOLATILE = /^(instances|instance:[^:]+:(alive|ops)|sync:instances|realtime:activity|rl:.*|limit:.*|socket\.io.*|sio:session:.*)$/
 
 async function readKey (store: Store, key: string): Promise<unknown> {
   const readers = [
