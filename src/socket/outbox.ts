@@ -25,6 +25,25 @@ export function createOutbox<M extends ServerEventMap> (nsp: Namespace, options:
     return nsp
   }
 
+  /** The Socket.IO rooms of an audience, for a raw adapter broadcast (no rooms: everyone). */
+  function roomsOf (to: Audience): string[] {
+    if ('socket' in to) return [to.socket]
+    if ('room' in to) return [to.room]
+    if ('user' in to) {
+      if (options.userRoom === undefined) throw new Error(`outbox of ${nsp.name}: no userRoom for a user audience`)
+      return [options.userRoom(to.user)]
+    }
+    return []
+  }
+
+  /** What BroadcastOperator#emit does, but with the adapter's promise kept (emit drops it). */
+  async function broadcast (emission: Emission<M>): Promise<void> {
+    const data = 'payload' in emission ? [emission.event, emission.payload] : [emission.event]
+    const except = 'room' in emission.to ? emission.to.except ?? [] : []
+    const packet = { type: 2 /* EVENT */, data }
+    await Promise.resolve(nsp.adapter.broadcast(packet, { rooms: new Set(roomsOf(emission.to)), except: new Set(except), flags: {} }) as unknown)
+  }
+
   const selected = (which: SocketSelection) => nsp.in('room' in which ? which.room : which.sockets)
 
   /** Hands one emission to the adapter (which carries it to every instance and stores it for recovery). */
@@ -43,9 +62,13 @@ export function createOutbox<M extends ServerEventMap> (nsp: Namespace, options:
       for (const emission of emissions) send(emission)
     },
 
-    /** As `send`, resolved once every emission has been handed to the adapter. */
+    /**
+     * As `send`, each awaited until the adapter has taken it (with Redis, appended to the stream):
+     * the chat's sequencer keeps a room's lock until then, so every instance's messages of a room
+     * leave in seq order.
+     */
     async deliver (emissions: Iterable<Emission<M>>): Promise<void> {
-      for (const emission of emissions) send(emission)
+      for (const emission of emissions) await broadcast(emission)
     },
 
     /**
