@@ -46,7 +46,8 @@ export default fp<ChatPluginOptions>(async (app, opts) => {
   defineChatNamespace(nsp, chat, {
     sendLimiter: app.limiters.create(limiterNames.chatMessages, config.chatMessagesPerMinute, 60_000),
     track: (work) => { presenceHub.track(work).catch(() => {}) },
-    log: app.log
+    log: app.log,
+    historyReplayMax: config.historyReplayMax
   })
 
   // An instance that crashed (swept by a survivor) or shut down: its users leave their rooms.

@@ -63,7 +63,7 @@ export type {
 export type {
   GroupSendPayload, CodeSendPayload, SendMessagePayload, TypingPayload, ChannelMessagePayload, ChannelMessageType,
   GroupMessage, CodeRoomMessage, ChannelMessage, OnlineMember, JoinedGroupSuccess, RoomInfo, Group, Member, Channel,
-  GroupPresence
+  GroupPresence, HistoryReplayed
 } from './contract/chat.js'
 export type { RegisterInput, LoginInput } from './contract/auth.js'
 /** A registered user as REST and the chat show them. */

@@ -2,8 +2,8 @@ import type { Namespace, Socket } from 'socket.io'
 import type { Identity } from '../auth/identity.js'
 import type { ChatServerToClientEvents } from '../client.js'
 import {
-  ChannelMessagePayload, ChannelRefPayload, ChannelTypingPayload, CodeRefPayload, GroupIdPayload,
-  GroupRefPayload, SendMessagePayload, TypingPayload
+  ChannelJoinPayload, ChannelMessagePayload, ChannelRefPayload, ChannelTypingPayload, CodeRefPayload, GroupIdPayload,
+  GroupRefPayload, JoinGroupPayload, SendMessagePayload, TypingPayload
 } from '../contract/chat.js'
 import { defineNamespace, on, type NamespaceLog, type SocketContext } from '../socket/namespace.js'
 import type { Outbox } from '../socket/outbox.js'
@@ -14,6 +14,7 @@ import { userRoom, type ChatUser } from './types.js'
 import { groupHandlers } from './vocabularies/groups.js'
 import { codeRoomHandlers } from './vocabularies/code-rooms.js'
 import { channelHandlers } from './vocabularies/channels.js'
+import { createReplay } from './replay.js'
 
 export interface ChatNamespaceOptions {
   /** CHAT_MESSAGES_PER_MINUTE, keyed by user, shared by all instances. */
@@ -21,6 +22,8 @@ export interface ChatNamespaceOptions {
   /** Also told of every queued step (the presence hub waits for them before the store closes). */
   track?: (work: Promise<unknown>) => void
   log: NamespaceLog
+  /** HISTORY_REPLAY_MAX: messages replayed on a join with `sinceSeq` (issue 18). */
+  historyReplayMax: number
 }
 
 type ChatOutbox = Outbox<ChatServerToClientEvents>
@@ -67,6 +70,7 @@ export function defineChatNamespace (nsp: Namespace, chat: Chat, options: ChatNa
   const groups = groupHandlers(chat)
   const codes = codeRoomHandlers(chat)
   const channels = channelHandlers(chat)
+  const joinWithReplay = createReplay(chat, options.historyReplayMax)
   const limit = async (_payload: unknown, ctx: Ctx) => (await options.sendLimiter.consume(ctx.session.user.id)).ok
 
   /** A vocabulary handler of (payload, socketId, user, withAck). */
@@ -99,7 +103,9 @@ export function defineChatNamespace (nsp: Namespace, chat: Chat, options: ChatNa
     onUnexpected: (err, event) => { options.log.error({ err, event }, 'chat event failed') },
     events: {
       // seed 001
-      join_group: on(GroupRefPayload, handle(groups.join)),
+      join_group: on(JoinGroupPayload, (p, { socket, session }) => joinWithReplay(socket, session.user.id,
+        { kind: 'group', id: typeof p === 'string' ? p : p.groupId }, typeof p === 'string' ? undefined : p.sinceSeq,
+        () => groups.join(p, socket.id, session.user))),
       leave_group: on(GroupRefPayload, handle(groups.leave)),
       // answers by ack, or by a `room_info` event when the client passed none
       get_room_info: on(GroupIdPayload, handle(groups.info)),
@@ -114,7 +120,8 @@ export function defineChatNamespace (nsp: Namespace, chat: Chat, options: ChatNa
       join_room: on(CodeRefPayload, handle(codes.join)),
       leave_room: on(CodeRefPayload, handle(codes.leave)),
       // seed 004
-      'room:join': on(ChannelRefPayload, handle(channels.join)),
+      'room:join': on(ChannelJoinPayload, (p, { socket, session }) => joinWithReplay(socket, session.user.id,
+        { kind: 'channel', id: p.roomId }, p.sinceSeq, () => channels.join(p, socket.id, session.user))),
       'room:leave': on(ChannelRefPayload, handle(channels.leave)),
       message: on(ChannelMessagePayload, handle(channels.message), { limit }),
       typing: on(ChannelTypingPayload, handle(channels.typing))

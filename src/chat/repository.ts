@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, lt, sql, type SQL } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, lt, sql, type SQL } from 'drizzle-orm'
 import type { Db } from '../db/index.js'
 import { chatMembers, chatRooms, messages } from '../db/schema/index.js'
 
@@ -243,6 +243,13 @@ export function createChatRepository (db: Db) {
       const rows = await db.select().from(messages).where(where)
         .orderBy(desc(messages.seq)).limit(page.limit).offset(page.offset ?? 0)
       return rows
+    },
+
+    /** The newest `limit` messages after `sinceSeq`, newest first (a replay, issue 18). */
+    async after (roomId: string, sinceSeq: number, limit: number): Promise<StoredMessage[]> {
+      if (!isUuid(roomId)) return []
+      return await db.select().from(messages).where(and(eq(messages.roomId, roomId), gt(messages.seq, sinceSeq)))
+        .orderBy(desc(messages.seq)).limit(limit)
     },
 
     async countMessages (roomId: string): Promise<number> {

@@ -71,7 +71,7 @@ const notAMember = () => new AppError('NOT_A_MEMBER', 'You are not a member of t
 /** The name a message or event carries: seed 001 shows display names, seeds 003 and 004 usernames. */
 const nameIn = (kind: RoomRef['kind'], user: ChatUser) => kind === 'group' ? user.displayName : user.username
 
-function toChatMessage (kind: StoredKind, m: StoredMessage): ChatMessage {
+export function toChatMessage (kind: StoredKind, m: StoredMessage): ChatMessage {
   const { roomId, ...rest } = m
   return { ...rest, room: { kind, id: roomId } }
 }

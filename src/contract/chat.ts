@@ -253,3 +253,27 @@ export type Member = Static<typeof Member>
 export type Channel = Static<typeof Channel>
 export type GroupPresence = Static<typeof GroupPresence>
 /* eslint-enable @typescript-eslint/no-redeclare */
+
+// ---- replay beyond the recovery window (issue 18, CONTRACT §12) ---------------------------
+
+/** The last seq a client has of a room; the join replays what was stored after it. */
+const SinceSeq = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
+/** Seed 001's `join_group`: `groupId`, or `{groupId, sinceSeq?}`. */
+export const JoinGroupPayload = Type.Union([Id, Type.Object({ groupId: Id, sinceSeq: Type.Optional(SinceSeq) })])
+/** Seed 004's `room:join {roomId, sinceSeq?}` (`{roomId}` alone as before). */
+export const ChannelJoinPayload = Type.Object({ roomId: Id, sinceSeq: Type.Optional(SinceSeq) })
+const ReplayRange = {
+  /** The first seq replayed (`toSeq + 1` when nothing was missed). */
+  fromSeq: Type.Integer({ minimum: 0 }),
+  /** The last seq replayed (`sinceSeq` when nothing was missed): live messages follow it. */
+  toSeq: Type.Integer({ minimum: 0 }),
+  /** false: more were missed than HISTORY_REPLAY_MAX; fetch those before `fromSeq` over REST. */
+  complete: Type.Boolean()
+}
+/** After the replayed messages, to the joining socket alone. */
+export const HistoryReplayed = Type.Union([
+  Type.Object({ groupId: Type.String(), ...ReplayRange }),
+  Type.Object({ roomId: Type.String(), ...ReplayRange })
+])
+// eslint-disable-next-line @typescript-eslint/no-redeclare -- a schema and its static type share a name
+export type HistoryReplayed = Static<typeof HistoryReplayed>

@@ -11,7 +11,7 @@ import {
 import {
   ChannelMessage, ChannelMessagePayload, ChannelRefPayload, ChannelTypingPayload, CodeRefPayload, CodeRoomMessage,
   GroupIdPayload, GroupMessage, GroupRefPayload, JoinedGroupSuccess, OnlineMember, RoomInfo, SendMessagePayload,
-  TypingPayload
+  TypingPayload, JoinGroupPayload, ChannelJoinPayload, HistoryReplayed
 } from './chat.js'
 
 /**
@@ -122,7 +122,7 @@ export const chatEvents = {
   summary: 'Chat: groups (seed 001), code rooms (seed 003) and channels (seed 004). A valid JWT (`auth.token`) is required: the handshake fails otherwise (`connect_error`, `data.code` UNAUTHORIZED or INVALID_TOKEN).',
   errorEvent: 'error',
   client: {
-    join_group: { payload: GroupRefPayload, reply: JoinedGroupSuccess, summary: 'Join a group you are a member of (`groupId` or `{groupId}`).' },
+    join_group: { payload: JoinGroupPayload, reply: JoinedGroupSuccess, summary: 'Join a group you are a member of (`groupId` or `{groupId, sinceSeq?}`: `sinceSeq` replays what was stored after it).' },
     leave_group: { payload: GroupRefPayload, reply: LeftGroup, summary: 'Leave a group.' },
     get_room_info: { payload: GroupIdPayload, reply: RoomInfo, summary: 'Who is online in a group: the ack, or a `room_info` event without one.' },
     send_message: {
@@ -135,9 +135,9 @@ export const chatEvents = {
     join_room: { payload: CodeRefPayload, reply: Type.Object({ ok: Type.Literal(true), room: Type.String() }), summary: 'Join a code room (`code` or `{room}`), upper-cased by the server.' },
     leave_room: { payload: CodeRefPayload, reply: Type.Object({ ok: Type.Literal(true), room: Type.String() }), summary: 'Leave a code room.' },
     'room:join': {
-      payload: ChannelRefPayload,
+      payload: ChannelJoinPayload,
       reply: Type.Object({ ok: Type.Literal(true), roomId: Type.String(), first: Type.Boolean() }),
-      summary: "Join a channel; `first`: this is the user's first socket in it."
+      summary: "Join a channel; `first`: this is the user's first socket in it; `sinceSeq` replays what was stored after it."
     },
     'room:leave': {
       payload: ChannelRefPayload,
@@ -173,7 +173,9 @@ export const chatEvents = {
     'user:status': { payload: UserStatus, summary: "A user's first socket connected or last socket went (to everyone on `/`)." },
     notification: { payload: AppDefined, summary: 'Sent by the host app (service API) or an admin broadcast; free-form.' },
     'system:announcement': { payload: AppDefined, summary: 'Sent by the host app (service API) or an admin broadcast; free-form.' },
-    error: { payload: ErrorResponse, summary: 'An event failed, or the connection could not be registered.' }
+    error: { payload: ErrorResponse, summary: 'An event failed, or the connection could not be registered.' },
+    // issue 18: replay beyond the recovery window
+    'history:replayed': { payload: HistoryReplayed, summary: 'A join with `sinceSeq` replayed the messages stored after it (to the joining socket, before any live one).' }
   }
 } as const satisfies NamespaceEvents
 
