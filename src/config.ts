@@ -63,7 +63,9 @@ const settings = {
   webhookRetryBaseMs: ['WEBHOOK_RETRY_BASE_MS', Ms(1_000)],
   webhookRetryMaxMs: ['WEBHOOK_RETRY_MAX_MS', Ms(300_000)],
   webhookMaxAttempts: ['WEBHOOK_MAX_ATTEMPTS', Count(10)],
-  webhookQueueBound: ['WEBHOOK_QUEUE_BOUND', Count(10_000)]
+  webhookQueueBound: ['WEBHOOK_QUEUE_BOUND', Count(10_000)],
+  // Issue 16 (REST and stored data): the largest channel metadata, as JSON bytes
+  channelMetadataMaxBytes: ['CHANNEL_METADATA_MAX_BYTES', Count(4096)]
 } as const satisfies Record<string, readonly [string, TSchema]>
 
 type Settings = typeof settings
