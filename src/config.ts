@@ -161,11 +161,22 @@ export function loadDotEnv (file = '.env'): boolean {
   return true
 }
 
-/** The value Fastify's `trustProxy` takes, from the TRUST_PROXY string. */
-export function parseTrustProxy (value: string): boolean | string {
+/**
+ * The value Fastify's `trustProxy` takes, from the TRUST_PROXY string: a whole number is a hop
+ * count (`1`: the one proxy in front; proxy-addr would read it as the address 0.0.0.1).
+ */
+export function parseTrustProxy (value: string): boolean | string | number {
   if (value === 'true') return true
   if (value === 'false' || value === '') return false
+  if (/^[0-9]+$/.test(value.trim())) return Number(value.trim())
   return value
+}
+
+/** Why a TRUST_PROXY value is unsafe, or null: `true` believes any X-Forwarded-For. */
+export function trustProxyWarning (value: string): string | null {
+  if (parseTrustProxy(value) !== true) return null
+  return 'TRUST_PROXY=true trusts every X-Forwarded-For: any client can pick the IP it is limited and counted by. ' +
+    'Set the proxies\' addresses or CIDRs instead (TRUST_PROXY=10.0.0.0/8,loopback) or a hop count (TRUST_PROXY=1)'
 }
 
 export function parseCorsOrigin (value: string): true | string[] {
