@@ -20,6 +20,7 @@ import authRoutes from '../routes/auth.js'
 import { loadConfig, parseCorsOrigin, parseTrustProxy } from './config.js'
 import { installErrorHandling } from './http-errors.js'
 import { logRedaction } from './log.js'
+import { trustFunction } from './net.js'
 import type { Database } from './db/index.js'
 import type { ServerOptions } from 'socket.io'
 
@@ -116,7 +117,8 @@ export async function buildApp (options: BuildOptions = {}): Promise<FastifyInst
     logger: logger === undefined || (typeof logger === 'object' && logger !== null)
       ? { level: config.logLevel, ...logRedaction, ...(logger ?? {}) }
       : logger,
-    trustProxy: parseTrustProxy(config.trustProxy),
+    // A function: Fastify itself reads a hop count (TRUST_PROXY=1) as "trust nothing".
+    trustProxy: trustFunction(parseTrustProxy(config.trustProxy)) ?? false,
     // PGlite (WASM) and the migrations can take well over Fastify's default 10 s on a busy machine.
     pluginTimeout: 120_000,
     ...otherOptions

@@ -174,7 +174,12 @@ export function parseTrustProxy (value: string): boolean | string | number {
 
 /** Why a TRUST_PROXY value is unsafe, or null: `true` believes any X-Forwarded-For. */
 export function trustProxyWarning (value: string): string | null {
-  if (parseTrustProxy(value) !== true) return null
+  const trust = parseTrustProxy(value)
+  if (typeof trust === 'number') {
+    return `TRUST_PROXY=${trust} trusts ${trust} hop(s) from whatever connects: safe only when clients cannot reach this server but through the proxies. ` +
+      'A proxy CIDR (TRUST_PROXY=10.0.0.0/8) is safer'
+  }
+  if (trust !== true) return null
   return 'TRUST_PROXY=true trusts every X-Forwarded-For: any client can pick the IP it is limited and counted by. ' +
     'Set the proxies\' addresses or CIDRs instead (TRUST_PROXY=10.0.0.0/8,loopback) or a hop count (TRUST_PROXY=1)'
 }
