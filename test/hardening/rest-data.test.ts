@@ -183,7 +183,9 @@ t.test('a query failing during a database outage is logged without its parameter
   await app.ready()
   await database.close()
   const res = await app.inject({
-    method: 'POST', url: '/api/auth/register?token=secret-in-query', headers: { authorization: 'Bearer header-token' },
+    method: 'POST',
+    url: '/api/auth/register?token=secret-in-query',
+    headers: { authorization: 'Bearer header-token' },
     payload: { username: 'outage_user', password: 'very-secret-password' }
   })
   t.ok(res.statusCode >= 500, `the register fails (${res.statusCode})`)
