@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
-import { loadConfig, type Config, type ConfigInput } from '../src/config.js'
+import { loadConfig, trustProxyWarning, type Config, type ConfigInput } from '../src/config.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -22,6 +22,8 @@ export default fp<ConfigPluginOptions>(async (app, opts) => {
   for (const variable of config.generatedSecrets) {
     app.log.warn(`${variable} is not set: generated a random one for this process (tokens and IP hashes will not survive a restart or match other instances)`)
   }
+  const trustWarning = trustProxyWarning(config.trustProxy)
+  if (trustWarning) app.log.warn(trustWarning)
   app.decorate('realtimeConfig', config)
   app.decorate('instanceId', instanceId ?? randomUUID())
 }, { name: 'config' })

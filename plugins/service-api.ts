@@ -28,6 +28,7 @@ export default fp<ServiceApiOptions>(async (app, opts) => {
     track: app.presenceHub.track,
     now: opts.now,
     activityResolutionMs: opts.activityResolutionMs,
+    metadataMaxBytes: app.realtimeConfig.channelMetadataMaxBytes,
     onError: (err) => { app.log.warn({ err }, 'service api background work failed') }
   })
   app.decorate('realtime', realtime)

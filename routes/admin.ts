@@ -1,22 +1,24 @@
 import type { FastifyPluginAsync, onRequestAsyncHookHandler } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { adminRouteSchemas, type AdminRoom, type AdminRoomStats } from '../src/contract/admin.js'
+import { adminRouteSchemas, type AdminRoom, type AdminRoomListItem, type AdminRoomStats } from '../src/contract/admin.js'
+import { checkMetadata } from '../src/contract/metadata.js'
 import { AppError } from '../src/errors.js'
 import type { Room, RoomStats } from '../src/service-api/types.js'
 
 const notFound = () => new AppError('ROOM_NOT_FOUND', 'Room not found', 404)
 
-export const toAdminRoom = (room: Room): AdminRoom => ({
+const toAdminRoomListItem = (room: Room): AdminRoomListItem => ({
   id: room.id,
   name: room.name,
   namespace: room.namespace,
   createdBy: room.createdBy,
-  metadata: room.metadata,
   createdAt: room.createdAt.toISOString(),
   lastActivity: room.lastActivity.toISOString(),
   members: [...room.members],
   memberCount: room.members.size
 })
+
+export const toAdminRoom = (room: Room): AdminRoom => ({ ...toAdminRoomListItem(room), metadata: room.metadata })
 
 const toAdminRoomStats = (stats: RoomStats): AdminRoomStats => ({
   ...stats,
@@ -35,12 +37,15 @@ const adminRoutes: FastifyPluginAsync = async (fastify) => {
 
   app.post('/api/rooms', { schema: adminRouteSchemas.createRoom }, async (request, reply) => {
     const { name, namespace, createdBy, metadata } = request.body
+    checkMetadata(metadata, app.realtimeConfig.channelMetadataMaxBytes)
     const room = await realtime.createRoom(name, namespace, createdBy ?? request.identity?.id ?? null, metadata)
     return reply.code(201).send({ room: toAdminRoom(room) })
   })
 
   app.get('/api/rooms', { schema: adminRouteSchemas.listRooms }, async (request) => {
-    return { rooms: (await realtime.listRooms(request.query.namespace)).map(toAdminRoom) }
+    const { namespace, limit = 50, cursor } = request.query
+    const { rooms, nextCursor } = await realtime.listRoomPage(namespace, { limit, cursor })
+    return { rooms: rooms.map(toAdminRoomListItem), nextCursor }
   })
 
   app.get('/api/rooms/:id', { schema: adminRouteSchemas.getRoom }, async (request) => {

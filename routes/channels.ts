@@ -1,20 +1,23 @@
 import type { FastifyPluginAsync, onRequestAsyncHookHandler } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { channelRouteSchemas, type Channel } from '../src/contract/chat.js'
+import { channelRouteSchemas, type Channel, type ChannelListItem } from '../src/contract/chat.js'
+import { decodeRoomCursor, encodeRoomCursor } from '../src/contract/cursor.js'
+import { checkMetadata } from '../src/contract/metadata.js'
 import { AppError } from '../src/errors.js'
 import type { ChatRoom } from '../src/chat/types.js'
 import { channelMessage } from '../src/chat/vocabularies/wire.js'
 
-export const toChannel = (room: ChatRoom): Channel => ({
+const toChannelListItem = (room: ChatRoom): ChannelListItem => ({
   id: room.id,
   name: room.name,
   namespace: room.namespace,
   createdBy: room.createdBy,
-  metadata: room.metadata,
   createdAt: room.createdAt.toISOString(),
   lastActivityAt: room.lastActivityAt.toISOString(),
   lastSeq: room.lastSeq
 })
+
+export const toChannel = (room: ChatRoom): Channel => ({ ...toChannelListItem(room), metadata: room.metadata })
 
 /**
  * CONTRACT §6, channels (seed 004) for registered users: create, list, read history. Admin
@@ -34,13 +37,15 @@ const channelRoutes: FastifyPluginAsync = async (fastify) => {
   app.post('/api/channels', { schema: channelRouteSchemas.create }, async (request, reply) => {
     const { id, username, displayName } = request.identity!
     const { name, namespace, metadata } = request.body
+    checkMetadata(metadata, app.realtimeConfig.channelMetadataMaxBytes)
     const room = await chat.createRoom({ kind: 'channel', name: name.trim() || name, namespace, metadata, createdBy: { id, username, displayName } })
     return reply.code(201).send({ channel: toChannel(room) })
   })
 
   app.get('/api/channels', { schema: channelRouteSchemas.list }, async (request) => {
-    const rooms = await chat.listRooms({ kind: 'channel', namespace: request.query.namespace })
-    return { channels: rooms.map(toChannel) }
+    const { namespace, limit = 50, cursor } = request.query
+    const { items, next } = await chat.listRooms({ kind: 'channel', namespace }, { limit, after: decodeRoomCursor(cursor) })
+    return { channels: items.map(toChannelListItem), nextCursor: next ? encodeRoomCursor(next) : null }
   })
 
   app.get('/api/channels/:id', { schema: channelRouteSchemas.get }, async (request) => {

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyRequest, onRequestAsyncHookHandler } fr
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { groupRouteSchemas, type Group, type Member } from '../src/contract/chat.js'
 import { createUserService } from '../src/auth/users.js'
+import { decodeRoomCursor, encodeRoomCursor } from '../src/contract/cursor.js'
 import { AppError } from '../src/errors.js'
 import type { ChatMember, ChatRoom, ChatUser, MemberRole, RoomRef } from '../src/chat/types.js'
 import { groupMessage } from '../src/chat/vocabularies/wire.js'
@@ -58,8 +59,9 @@ const groupRoutes: FastifyPluginAsync = async (fastify) => {
   })
 
   app.get('/api/groups', { schema: groupRouteSchemas.list }, async (request) => {
-    const mine = await chat.roomsOf(me(request).id, 'group')
-    return { groups: mine.map(g => toGroup(g.room, g.role, g.memberCount)) }
+    const { limit = 50, cursor } = request.query
+    const { items, next } = await chat.roomsOf(me(request).id, 'group', { limit, after: decodeRoomCursor(cursor) })
+    return { groups: items.map(g => toGroup(g.room, g.role, g.memberCount)), nextCursor: next ? encodeRoomCursor(next) : null }
   })
 
   app.get('/api/groups/:id', { schema: groupRouteSchemas.get }, async (request) => {

@@ -20,7 +20,7 @@ const publicRoomsRoutes: FastifyPluginAsync = async (fastify) => {
   })
 
   app.get('/api/public/rooms', { schema: schemas.listRooms }, async (request) => {
-    return { rooms: await rooms.listRooms(request.query) }
+    return await rooms.listRoomPage(request.query)
   })
 
   app.get('/api/public/rooms/:roomId', { schema: schemas.getRoom }, async (request) => {

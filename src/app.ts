@@ -14,10 +14,13 @@ import healthPingPlugin from '../plugins/health-ping.js'
 import tokenExpiryPlugin from '../plugins/token-expiry.js'
 import docsPlugin from '../plugins/docs.js'
 import metricsPlugin from '../plugins/metrics.js'
+import securityHeadersPlugin from '../plugins/security-headers.js'
 import healthRoutes from '../routes/health.js'
 import authRoutes from '../routes/auth.js'
 import { loadConfig, parseCorsOrigin, parseTrustProxy } from './config.js'
 import { installErrorHandling } from './http-errors.js'
+import { logRedaction } from './log.js'
+import { trustFunction } from './net.js'
 import type { Database } from './db/index.js'
 import type { ServerOptions } from 'socket.io'
 
@@ -59,6 +62,7 @@ async function realtimePlugin (host: FastifyInstance, opts: RealtimeOptions): Pr
       app.register(socketIoPlugin, { path: `${prefix}/socket.io`, serverOptions: socketIo })
       app.register(authPlugin)
       app.register(cors, { origin: parseCorsOrigin(app.realtimeConfig.corsOrigin) })
+      app.register(securityHeadersPlugin)
       app.register(rateLimitPlugin)
       app.register(instancePlugin, { sweepIntervalMs: presenceSweepMs })
       app.register(presencePlugin)
@@ -107,12 +111,17 @@ export async function buildApp (options: BuildOptions = {}): Promise<FastifyInst
   const { fastify: fastifyOptions = {}, ...rest } = options
   const { env = process.env, instanceId: _id, ...overrides } = rest
   const config = loadConfig(env, overrides)
+  const { logger, ...otherOptions } = fastifyOptions
   const app: FastifyInstance = Fastify({
-    logger: { level: config.logLevel },
-    trustProxy: parseTrustProxy(config.trustProxy),
+    // Redaction stays on when a caller passes logger options (a stream, a level) of its own.
+    logger: logger === undefined || (typeof logger === 'object' && logger !== null)
+      ? { level: config.logLevel, ...logRedaction, ...(logger ?? {}) }
+      : logger,
+    // A function: Fastify itself reads a hop count (TRUST_PROXY=1) as "trust nothing".
+    trustProxy: trustFunction(parseTrustProxy(config.trustProxy)) ?? false,
     // PGlite (WASM) and the migrations can take well over Fastify's default 10 s on a busy machine.
     pluginTimeout: 120_000,
-    ...fastifyOptions
+    ...otherOptions
   } as FastifyServerOptions)
   app.decorate('roomwireStandalone', true)
   await app.register(realtime, rest)

@@ -65,7 +65,9 @@ const settings = {
   webhookRetryBaseMs: ['WEBHOOK_RETRY_BASE_MS', Ms(1_000)],
   webhookRetryMaxMs: ['WEBHOOK_RETRY_MAX_MS', Ms(300_000)],
   webhookMaxAttempts: ['WEBHOOK_MAX_ATTEMPTS', Count(10)],
-  webhookQueueBound: ['WEBHOOK_QUEUE_BOUND', Count(10_000)]
+  webhookQueueBound: ['WEBHOOK_QUEUE_BOUND', Count(10_000)],
+  // Issue 16 (REST and stored data): the largest channel metadata, as JSON bytes
+  channelMetadataMaxBytes: ['CHANNEL_METADATA_MAX_BYTES', Count(4096)]
 } as const satisfies Record<string, readonly [string, TSchema]>
 
 type Settings = typeof settings
@@ -161,11 +163,27 @@ export function loadDotEnv (file = '.env'): boolean {
   return true
 }
 
-/** The value Fastify's `trustProxy` takes, from the TRUST_PROXY string. */
-export function parseTrustProxy (value: string): boolean | string {
+/**
+ * The value Fastify's `trustProxy` takes, from the TRUST_PROXY string: a whole number is a hop
+ * count (`1`: the one proxy in front; proxy-addr would read it as the address 0.0.0.1).
+ */
+export function parseTrustProxy (value: string): boolean | string | number {
   if (value === 'true') return true
   if (value === 'false' || value === '') return false
+  if (/^[0-9]+$/.test(value.trim())) return Number(value.trim())
   return value
+}
+
+/** Why a TRUST_PROXY value is unsafe, or null: `true` believes any X-Forwarded-For. */
+export function trustProxyWarning (value: string): string | null {
+  const trust = parseTrustProxy(value)
+  if (typeof trust === 'number') {
+    return `TRUST_PROXY=${trust} trusts ${trust} hop(s) from whatever connects: safe only when clients cannot reach this server but through the proxies. ` +
+      'A proxy CIDR (TRUST_PROXY=10.0.0.0/8) is safer'
+  }
+  if (trust !== true) return null
+  return 'TRUST_PROXY=true trusts every X-Forwarded-For: any client can pick the IP it is limited and counted by. ' +
+    'Set the proxies\' addresses or CIDRs instead (TRUST_PROXY=10.0.0.0/8,loopback) or a hop count (TRUST_PROXY=1)'
 }
 
 export function parseCorsOrigin (value: string): true | string[] {

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
 import { isAppError } from './errors.js'
+import { safeError } from './log.js'
 
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08000', '08001', '08003', '08006'])
 const UNAVAILABLE_TEXT = /Connection terminated|timeout exceeded when trying to connect|Connection is closed|Client has encountered a connection error/
@@ -30,10 +31,10 @@ export function installErrorHandling (app: FastifyInstance, options: { notFound:
       return reply.code(err.statusCode).send({ code: 'INVALID_REQUEST', message: err.message })
     }
     if (isUnavailable(err)) {
-      request.log.warn({ err }, 'dependency unavailable')
+      request.log.warn({ err: safeError(err) }, 'dependency unavailable')
       return reply.code(503).send({ code: 'SERVICE_UNAVAILABLE', message: 'A backing service is unavailable; try again shortly' })
     }
-    request.log.error({ err }, 'unhandled error')
+    request.log.error({ err: safeError(err) }, 'unhandled error')
     return reply.code(500).send({ code: 'INTERNAL_ERROR', message: 'Internal error' })
   })
   if (options.notFound) {

@@ -5,9 +5,11 @@ import proxyAddr from '@fastify/proxy-addr'
 type Trust = (addr: string, i: number) => boolean
 
 /** The same trust function Fastify builds from its `trustProxy` setting. */
-export function trustFunction (trustProxy: boolean | string): Trust | null {
+export function trustFunction (trustProxy: boolean | string | number): Trust | null {
   if (trustProxy === false) return null
   if (trustProxy === true) return () => true
+  // A hop count, as Fastify reads a number: the nearest `n` hops are proxies.
+  if (typeof trustProxy === 'number') return (_addr, i) => i < trustProxy
   return proxyAddr.compile(trustProxy.split(',').map(s => s.trim()))
 }
 

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gt, lt, sql, type SQL } from 'drizzle-orm'
 import type { Db } from '../db/index.js'
 import { chatMembers, chatRooms, messages } from '../db/schema/index.js'
+import type { Page, RoomKey } from '../contract/cursor.js'
 
 /** A transaction of `Db` (what `db.transaction` hands its callback). */
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
@@ -66,6 +67,20 @@ export const isUuid = (id: string): boolean => UUID.test(id)
 const toRoom = (row: typeof chatRooms.$inferSelect): ChatRoom => ({ ...row, kind: row.kind as StoredKind })
 const toMember = (row: typeof chatMembers.$inferSelect): ChatMember => ({ ...row, role: row.role as MemberRole })
 
+/** A room's creation time in microseconds, the first half of its list cursor. */
+const createdMicros = sql<string>`(extract(epoch from ${chatRooms.createdAt}) * 1000000)::bigint::text`
+const afterKey = (key: RoomKey): SQL => sql`(${createdMicros}::bigint, ${chatRooms.id}) > (${key.createdMicros}::bigint, ${key.id}::uuid)`
+
+export interface RoomPageQuery { limit: number, after?: RoomKey }
+
+/** `limit + 1` rows read: the extra one only says there is a next page. */
+function pageOf<T> (rows: Array<{ item: T, id: string, micros: string }>, limit?: number): Page<T> {
+  const shown = limit === undefined ? rows : rows.slice(0, limit)
+  const last = shown[shown.length - 1]
+  const more = limit !== undefined && rows.length > limit && last !== undefined
+  return { items: shown.map(r => r.item), next: more ? { createdMicros: last.micros, id: last.id } : null }
+}
+
 /** What a send may do in a room, in one query: the room, the sender's role and the member count. */
 export interface RoomAccess { room: ChatRoom, role: MemberRole | null, memberCount: number }
 
@@ -102,26 +117,33 @@ export function createChatRepository (db: Db) {
       return row ? toRoom(row) : null
     },
 
-    async rooms (filter: { kind?: StoredKind, namespace?: string } = {}): Promise<ChatRoom[]> {
+    /** Rooms in creation order; with `page`, at most `page.limit` after the key `page.after`. */
+    async rooms (filter: { kind?: StoredKind, namespace?: string } = {}, page?: RoomPageQuery): Promise<Page<ChatRoom>> {
       const conditions = [
         filter.kind ? eq(chatRooms.kind, filter.kind) : undefined,
-        filter.namespace ? eq(chatRooms.namespace, filter.namespace) : undefined
+        filter.namespace ? eq(chatRooms.namespace, filter.namespace) : undefined,
+        page?.after ? afterKey(page.after) : undefined
       ].filter(c => c !== undefined)
-      const rows = await db.select().from(chatRooms).where(and(...conditions)).orderBy(asc(chatRooms.createdAt))
-      return rows.map(toRoom)
+      const query = db.select({ room: chatRooms, micros: createdMicros }).from(chatRooms).where(and(...conditions))
+        .orderBy(asc(chatRooms.createdAt), asc(chatRooms.id))
+      const rows = page ? await query.limit(page.limit + 1) : await query
+      return pageOf(rows.map(r => ({ item: toRoom(r.room), id: r.room.id, micros: r.micros })), page?.limit)
     },
 
-    /** Rooms of one kind the user is a member of, with their role and member count. */
-    async roomsOf (userId: string, kind: StoredKind): Promise<Array<RoomAccess & { role: MemberRole }>> {
-      const rows = await db.select({
+    /** Rooms of one kind the user is a member of, with their role and member count (paged as `rooms`). */
+    async roomsOf (userId: string, kind: StoredKind, page?: RoomPageQuery): Promise<Page<RoomAccess & { role: MemberRole }>> {
+      const conditions = [eq(chatMembers.userId, userId), eq(chatRooms.kind, kind), page?.after ? afterKey(page.after) : undefined]
+      const query = db.select({
         room: chatRooms,
         role: chatMembers.role,
-        memberCount: sql<number>`(select count(*)::int from ${chatMembers} m where m.room_id = ${chatRooms.id})`
+        memberCount: sql<number>`(select count(*)::int from ${chatMembers} m where m.room_id = ${chatRooms.id})`,
+        micros: createdMicros
       }).from(chatMembers)
         .innerJoin(chatRooms, eq(chatRooms.id, chatMembers.roomId))
-        .where(and(eq(chatMembers.userId, userId), eq(chatRooms.kind, kind)))
-        .orderBy(asc(chatRooms.createdAt))
-      return rows.map(r => ({ room: toRoom(r.room), role: r.role as MemberRole, memberCount: Number(r.memberCount) }))
+        .where(and(...conditions.filter(c => c !== undefined)))
+        .orderBy(asc(chatRooms.createdAt), asc(chatRooms.id))
+      const rows = page ? await query.limit(page.limit + 1) : await query
+      return pageOf(rows.map(r => ({ item: { room: toRoom(r.room), role: r.role as MemberRole, memberCount: Number(r.memberCount) }, id: r.room.id, micros: r.micros })), page?.limit)
     },
 
     async access (id: string, userId: string, kind?: StoredKind): Promise<RoomAccess | null> {
@@ -173,9 +195,9 @@ export function createChatRepository (db: Db) {
       return rows.map(toMember)
     },
 
-    async messageByClientId (senderId: string, clientMessageId: string): Promise<StoredMessage | null> {
+    async messageByClientId (roomId: string, senderId: string, clientMessageId: string): Promise<StoredMessage | null> {
       const [row] = await db.select().from(messages)
-        .where(and(eq(messages.senderId, senderId), eq(messages.clientMessageId, clientMessageId)))
+        .where(and(eq(messages.roomId, roomId), eq(messages.senderId, senderId), eq(messages.clientMessageId, clientMessageId)))
       return row ?? null
     },
 
@@ -207,7 +229,7 @@ export function createChatRepository (db: Db) {
           select ${input.roomId}, s.last_seq, ${input.senderId}, ${input.senderName}, ${input.content}, ${input.type},
             ${input.replyToId}, ${input.clientMessageId}, ${input.metadata === null ? null : JSON.stringify(input.metadata)}::jsonb
           from s
-          on conflict (sender_id, client_message_id) where client_message_id is not null do nothing
+          on conflict (room_id, sender_id, client_message_id) where client_message_id is not null do nothing
           returning *
         )
         select (select count(*) from ${chatRooms} r where r.id = ${input.roomId} and r.kind = ${kind})::int as found,

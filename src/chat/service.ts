@@ -4,7 +4,7 @@ import { AppError } from '../errors.js'
 import type { Presence, ScopeLeft } from '../presence/service.js'
 import type { Typing, TypingEntry } from './typing.js'
 import type { Store } from '../store/types.js'
-import { createChatRepository, type ChatMember, type ChatRoom, type MemberRole, type StoredKind, type StoredMessage } from './repository.js'
+import { createChatRepository, type ChatMember, type ChatRoom, type MemberRole, type RoomPageQuery, type StoredKind, type StoredMessage } from './repository.js'
 import { createProfiles, type ChatUser } from './profiles.js'
 import { createSequencer } from './sequencer.js'
 import { createDelivery, type ChatSocketPort } from './delivery.js'
@@ -199,7 +199,7 @@ export function createChatService (options: ChatOptions) {
       const kind = room.kind
       const clientMessageId = senderId !== null ? input.clientMessageId ?? null : null
       if (clientMessageId !== null) {
-        const first = await repo.messageByClientId(senderId!, clientMessageId)
+        const first = await repo.messageByClientId(room.id, senderId!, clientMessageId)
         if (first) return { message: toChatMessage(kind, first), duplicate: true }
       }
       const replyToId = input.replyToId ?? null
@@ -219,7 +219,7 @@ export function createChatService (options: ChatOptions) {
         if (outcome.missing === 'room') throw notFound()
         if (outcome.missing === 'member') throw notAMember()
         // Another send with the same clientMessageId committed first.
-        const first = await repo.messageByClientId(senderId!, clientMessageId!)
+        const first = await repo.messageByClientId(room.id, senderId!, clientMessageId!)
         if (!first) throw new AppError('INTERNAL_ERROR', 'Duplicate message not found', 500)
         return { message: toChatMessage(kind, first), duplicate: true }
       }
@@ -345,8 +345,8 @@ export function createChatService (options: ChatOptions) {
     },
 
     getRoom: (id: string, kind?: StoredKind) => repo.room(id, kind),
-    listRooms: (filter?: { kind?: StoredKind, namespace?: string }) => repo.rooms(filter),
-    roomsOf: (userId: string, kind: StoredKind) => repo.roomsOf(userId, kind),
+    listRooms: (filter?: { kind?: StoredKind, namespace?: string }, page?: RoomPageQuery) => repo.rooms(filter, page),
+    roomsOf: (userId: string, kind: StoredKind, page?: RoomPageQuery) => repo.roomsOf(userId, kind, page),
     access: (id: string, userId: string, kind?: StoredKind) => repo.access(id, userId, kind),
     member: (roomId: string, userId: string) => repo.member(roomId, userId),
     members: (roomId: string): Promise<ChatMember[]> => repo.members(roomId),

@@ -1,5 +1,5 @@
 import Type, { type Static, type TSchema } from 'typebox'
-import { adminAuth, ErrorResponse, route } from './common.js'
+import { adminAuth, Cursor, ErrorResponse, NextCursor, Offset, PageLimit, route, Text } from './common.js'
 import { ChannelMessage } from './chat.js'
 
 /**
@@ -13,32 +13,34 @@ import { ChannelMessage } from './chat.js'
  * `RATE_LIMITED` (429), `INTERNAL_ERROR` (500).
  */
 
-const Id = Type.String({ minLength: 1, maxLength: 100 })
+const Id = Text({ minLength: 1, maxLength: 100 })
 const IsoDate = Type.String({ format: 'date-time' })
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
 const Metadata = Type.Record(Type.String(), Type.Unknown())
-const EventName = Type.String({ minLength: 1, maxLength: 100 })
-const SocketIds = Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 1000 })
+const EventName = Text({ minLength: 1, maxLength: 100 })
+const SocketIds = Type.Array(Text({ minLength: 1, maxLength: 100 }), { maxItems: 1000 })
 
 export const RoomParams = Type.Object({ id: Id })
 export const UserParams = Type.Object({ id: Id })
 
 export const CreateRoomBody = Type.Object({
-  name: Type.String({ minLength: 1, maxLength: 100 }),
-  namespace: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  name: Text({ minLength: 1, maxLength: 100 }),
+  namespace: Type.Optional(Text({ minLength: 1, maxLength: 64 })),
   /** A user id; an admin JWT's own id when left out. */
   createdBy: Type.Optional(Id),
   metadata: Type.Optional(Metadata)
 }, { additionalProperties: false })
 
 export const ListRoomsQuery = Type.Object({
-  namespace: Type.Optional(Type.String({ minLength: 1, maxLength: 64 }))
+  namespace: Type.Optional(Text({ minLength: 1, maxLength: 64 })),
+  limit: Type.Optional(PageLimit),
+  cursor: Type.Optional(Cursor)
 }, { additionalProperties: false })
 
 export const MessagesQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
   /** How many of the newest messages to skip. */
-  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 }))
+  offset: Type.Optional(Offset)
 }, { additionalProperties: false })
 
 export const AdminRoom = Type.Object({
@@ -53,6 +55,9 @@ export const AdminRoom = Type.Object({
   members: Type.Array(Type.String()),
   memberCount: Type.Integer()
 })
+
+/** A room in a list: no metadata (GET /api/rooms/:id has it). */
+export const AdminRoomListItem = Type.Omit(AdminRoom, ['metadata'])
 
 export const AdminRoomMember = Type.Object({
   userId: Type.String(),
@@ -108,7 +113,7 @@ export const BroadcastBody = Type.Union([
 ])
 
 export const DisconnectBody = Type.Union([
-  Type.Object({ reason: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }, { additionalProperties: false }),
+  Type.Object({ reason: Type.Optional(Text({ minLength: 1, maxLength: 200 })) }, { additionalProperties: false }),
   Type.Null()
 ])
 
@@ -117,7 +122,10 @@ const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404
 
 export const adminRouteSchemas = {
   createRoom: route('admin', 'Create a room (channel)', { body: CreateRoomBody, response: { 201: Type.Object({ room: AdminRoom }), ...errors } }, adminAuth),
-  listRooms: route('admin', 'List rooms', { querystring: ListRoomsQuery, response: { 200: Type.Object({ rooms: Type.Array(AdminRoom) }), ...errors } }, adminAuth),
+  listRooms: route('admin', 'List rooms, oldest first, by cursor (items without metadata)', {
+    querystring: ListRoomsQuery,
+    response: { 200: Type.Object({ rooms: Type.Array(AdminRoomListItem), nextCursor: NextCursor }), ...errors }
+  }, adminAuth),
   getRoom: route('admin', 'A room and its members online', {
     params: RoomParams,
     response: { 200: Type.Object({ room: AdminRoom, members: Type.Array(AdminRoomMember) }), ...errors }
@@ -142,6 +150,7 @@ export const adminRouteSchemas = {
 export type CreateRoomBody = Static<typeof CreateRoomBody>
 export type BroadcastBody = Static<typeof BroadcastBody>
 export type AdminRoom = Static<typeof AdminRoom>
+export type AdminRoomListItem = Static<typeof AdminRoomListItem>
 export type AdminRoomMember = Static<typeof AdminRoomMember>
 export type AdminMessage = Static<typeof AdminMessage>
 export type AdminRoomStats = Static<typeof AdminRoomStats>

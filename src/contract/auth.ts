@@ -1,15 +1,15 @@
 import Type, { type Static } from 'typebox'
-import { bearerAuth, ErrorResponse, route } from './common.js'
+import { bearerAuth, ErrorResponse, route, Text } from './common.js'
 
 export const RegisterBody = Type.Object({
   username: Type.String({ minLength: 3, maxLength: 32, pattern: '^[A-Za-z0-9_.-]+$' }),
-  password: Type.String({ minLength: 8, maxLength: 256 }),
-  displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 64 }))
+  password: Text({ minLength: 8, maxLength: 256 }),
+  displayName: Type.Optional(Text({ minLength: 1, maxLength: 64 }))
 }, { additionalProperties: false })
 
 export const LoginBody = Type.Object({
-  username: Type.String({ minLength: 1, maxLength: 32 }),
-  password: Type.String({ minLength: 1, maxLength: 256 })
+  username: Text({ minLength: 1, maxLength: 32 }),
+  password: Text({ minLength: 1, maxLength: 256 })
 }, { additionalProperties: false })
 
 export const PublicUser = Type.Object({

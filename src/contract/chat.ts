@@ -1,5 +1,5 @@
 import Type, { type Static, type TSchema } from 'typebox'
-import { bearerAuth, ErrorResponse, Name, route } from './common.js'
+import { bearerAuth, Cursor, ErrorResponse, Name, NextCursor, PageLimit, route, Seq, Text } from './common.js'
 
 /**
  * CONTRACT §6: chat on the default namespace `/`, three vocabularies over one core.
@@ -24,15 +24,15 @@ export const CHAT_ERROR_CODES = [
   'RATE_LIMITED', 'FORBIDDEN', 'USER_NOT_FOUND', 'SOCKET_NOT_FOUND', 'INTERNAL_ERROR'
 ] as const
 
-const Id = Type.String({ minLength: 1, maxLength: 100 })
+const Id = Text({ minLength: 1, maxLength: 100 })
 const Uuid = Type.String({ format: 'uuid' })
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
 /** Length is a setting (CHAT_MAX_LENGTH), checked by the core after trimming. */
-const Content = Type.String()
-const ClientMessageId = Type.String({ minLength: 1, maxLength: 128 })
+const Content = Text()
+const ClientMessageId = Text({ minLength: 1, maxLength: 128 })
 const IsoDate = Type.String({ format: 'date-time' })
 /** Seed 003 room codes: any text, trimmed and upper-cased by the server. */
-const RoomCode = Type.String({ maxLength: 200 })
+const RoomCode = Text({ maxLength: 200 })
 
 // ---- client → server ---------------------------------------------------------------------
 
@@ -43,14 +43,14 @@ export const GroupIdPayload = Type.Object({ groupId: Id })
 export const GroupSendPayload = Type.Object({
   groupId: Id,
   content: Content,
-  type: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+  type: Type.Optional(Text({ minLength: 1, maxLength: 32 })),
   replyToId: Type.Optional(Nullable(Uuid)),
   clientMessageId: Type.Optional(ClientMessageId)
 })
 export const CodeSendPayload = Type.Object({
   room: RoomCode,
   content: Content,
-  messageType: Type.Optional(Type.String({ maxLength: 32 }))
+  messageType: Type.Optional(Text({ maxLength: 32 }))
 })
 /** `send_message`: with `groupId` a group message (seed 001), with `room` a code-room one (seed 003). */
 export const SendMessagePayload = Type.Union([GroupSendPayload, CodeSendPayload])
@@ -133,8 +133,8 @@ export const GroupParams = Type.Object({ id: Id })
 export const GroupMemberParams = Type.Object({ id: Id, userId: Id })
 
 export const CreateGroupBody = Type.Object({
-  name: Type.String({ minLength: 1, maxLength: 100 }),
-  description: Type.Optional(Type.String({ maxLength: 1000 })),
+  name: Text({ minLength: 1, maxLength: 100 }),
+  description: Type.Optional(Text({ maxLength: 1000 })),
   isPrivate: Type.Optional(Type.Boolean())
 }, { additionalProperties: false })
 
@@ -170,8 +170,8 @@ export const Member = Type.Object({
 
 export const HistoryQuery = Type.Object({
   /** Cursor: only messages with a smaller `seq` (the previous page's `nextCursor`). */
-  before: Type.Optional(Type.Integer({ minimum: 1 })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 }))
+  before: Type.Optional(Seq),
+  limit: Type.Optional(PageLimit)
 }, { additionalProperties: false })
 
 export const GroupPresence = Type.Object({
@@ -183,13 +183,21 @@ export const GroupPresence = Type.Object({
 })
 
 export const CreateChannelBody = Type.Object({
-  name: Type.String({ minLength: 1, maxLength: 100 }),
-  namespace: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  name: Text({ minLength: 1, maxLength: 100 }),
+  namespace: Type.Optional(Text({ minLength: 1, maxLength: 64 })),
   metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown()))
 }, { additionalProperties: false })
 
+/** `GET /api/groups`: a page of the caller's groups. */
+export const PageQuery = Type.Object({
+  limit: Type.Optional(PageLimit),
+  cursor: Type.Optional(Cursor)
+}, { additionalProperties: false })
+
 export const ChannelListQuery = Type.Object({
-  namespace: Type.Optional(Type.String({ minLength: 1, maxLength: 64 }))
+  namespace: Type.Optional(Text({ minLength: 1, maxLength: 64 })),
+  limit: Type.Optional(PageLimit),
+  cursor: Type.Optional(Cursor)
 }, { additionalProperties: false })
 
 export const Channel = Type.Object({
@@ -202,12 +210,17 @@ export const Channel = Type.Object({
   lastActivityAt: IsoDate,
   lastSeq: Type.Integer()
 })
+/** A channel in a list: no metadata (GET /api/channels/:id has it). */
+export const ChannelListItem = Type.Omit(Channel, ['metadata'])
 
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse }
 
 export const groupRouteSchemas = {
   create: route('groups', 'Create a group (the caller owns it)', { body: CreateGroupBody, response: { 201: Type.Object({ group: Group }), ...errors } }, bearerAuth),
-  list: route('groups', "The caller's groups", { response: { 200: Type.Object({ groups: Type.Array(Group) }), ...errors } }, bearerAuth),
+  list: route('groups', "The caller's groups, oldest first, by cursor", {
+    querystring: PageQuery,
+    response: { 200: Type.Object({ groups: Type.Array(Group), nextCursor: NextCursor }), ...errors }
+  }, bearerAuth),
   get: route('groups', 'A group and its members', { params: GroupParams, response: { 200: Type.Object({ group: Group, members: Type.Array(Member) }), ...errors } }, bearerAuth),
   remove: route('groups', 'Delete a group (its owner)', { params: GroupParams, response: { 204: Type.Null(), ...errors } }, bearerAuth),
   addMember: route('groups', 'Add a member (owner or admin)', {
@@ -226,7 +239,10 @@ export const groupRouteSchemas = {
 
 export const channelRouteSchemas = {
   create: route('channels', 'Create a channel', { body: CreateChannelBody, response: { 201: Type.Object({ channel: Channel }), ...errors } }, bearerAuth),
-  list: route('channels', 'List channels (optionally of one namespace)', { querystring: ChannelListQuery, response: { 200: Type.Object({ channels: Type.Array(Channel) }), ...errors } }, bearerAuth),
+  list: route('channels', 'List channels (optionally of one namespace), oldest first, by cursor', {
+    querystring: ChannelListQuery,
+    response: { 200: Type.Object({ channels: Type.Array(ChannelListItem), nextCursor: NextCursor }), ...errors }
+  }, bearerAuth),
   get: route('channels', 'A channel and how many are online in it', { params: GroupParams, response: { 200: Type.Object({ channel: Channel, onlineCount: Type.Integer() }), ...errors } }, bearerAuth),
   messages: route('channels', 'Channel history, newest first, by cursor', {
     params: GroupParams,
@@ -251,6 +267,7 @@ export type RoomInfo = Static<typeof RoomInfo>
 export type Group = Static<typeof Group>
 export type Member = Static<typeof Member>
 export type Channel = Static<typeof Channel>
+export type ChannelListItem = Static<typeof ChannelListItem>
 export type GroupPresence = Static<typeof GroupPresence>
 /* eslint-enable @typescript-eslint/no-redeclare */
 

@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox'
-import { bearerAuth, ErrorResponse, route } from './common.js'
+import { bearerAuth, Cursor, ErrorResponse, NextCursor, Offset, PageLimit, route, Text } from './common.js'
 
 /** CONTRACT §4 / seed 000: public rooms, their anonymous users and the `/public-room/:roomId` namespace. */
 
@@ -17,7 +17,7 @@ export const PublicRoomErrorCode = {
 } as const
 
 // A non-blank text: at least one character that is not white space (the handler trims it).
-const Text = (maxLength: number) => Type.String({ minLength: 1, maxLength, pattern: '\\S' })
+const Words = (maxLength: number) => Text({ minLength: 1, maxLength, nonBlank: true })
 
 export const PublicRoom = Type.Object({
   id: Type.String(),
@@ -30,24 +30,26 @@ export const PublicRoom = Type.Object({
 })
 
 export const CreateRoomBody = Type.Object({
-  name: Text(100),
+  name: Words(100),
   capacity: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 }))
 })
 
-export const RoomParams = Type.Object({ roomId: Type.String({ minLength: 1, maxLength: 100 }) })
+export const RoomParams = Type.Object({ roomId: Text({ minLength: 1, maxLength: 100 }) })
 
 export const ListRoomsQuery = Type.Object({
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 }))
+  limit: Type.Optional(PageLimit),
+  /** Kept for older clients; `cursor` (the previous page's `nextCursor`) is the way to page. */
+  offset: Type.Optional(Offset),
+  cursor: Type.Optional(Cursor)
 })
 
-export const RoomList = Type.Object({ rooms: Type.Array(PublicRoom) })
+export const RoomList = Type.Object({ rooms: Type.Array(PublicRoom), nextCursor: NextCursor })
 
-export const CreateUserBody = Type.Object({ userName: Text(64) })
+export const CreateUserBody = Type.Object({ userName: Words(64) })
 
 export const AnonymousUser = Type.Object({ userId: Type.String(), userName: Type.String() })
 
-export const MembershipBody = Type.Object({ userId: Type.String({ minLength: 1, maxLength: 100 }) })
+export const MembershipBody = Type.Object({ userId: Text({ minLength: 1, maxLength: 100 }) })
 
 export const JoinReply = Type.Object({
   room: PublicRoom,
@@ -61,9 +63,9 @@ export const LeaveReply = Type.Object({
 })
 
 export const ParticipantsQuery = Type.Object({
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+  limit: Type.Optional(PageLimit),
   /** The previous page's `nextCursor`: participants whose user id sorts after it. */
-  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 100 }))
+  cursor: Type.Optional(Text({ minLength: 1, maxLength: 100 }))
 })
 
 /** The users present in the room now (joined on a connected socket), by user id. */
@@ -86,12 +88,12 @@ export const publicRoomRouteSchemas = {
 // Socket payloads, client → server. Extra fields are allowed: seed clients may send more.
 
 export const JoinRoomPayload = Type.Object({
-  userId: Type.String({ minLength: 1, maxLength: 100 }),
+  userId: Text({ minLength: 1, maxLength: 100 }),
   /** Required as in the seed; the name broadcast is the one the user was created with. */
-  userName: Type.String({ minLength: 1, maxLength: 200 })
+  userName: Text({ minLength: 1, maxLength: 200 })
 })
 
-export const LeaveRoomPayload = Type.Object({ userId: Type.String({ minLength: 1, maxLength: 100 }) })
+export const LeaveRoomPayload = Type.Object({ userId: Text({ minLength: 1, maxLength: 100 }) })
 
 /** `pong` carries nothing; whatever a client sends with it is ignored. */
 export const PongPayload = Type.Unknown()

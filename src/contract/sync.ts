@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox'
-import { bearerAuth, ErrorResponse, route } from './common.js'
+import { bearerAuth, ErrorResponse, route, Text } from './common.js'
 
 /**
  * CONTRACT §5 (seed 002): watch-party rooms joined by an 8-character code, the `/sync`
@@ -9,10 +9,10 @@ import { bearerAuth, ErrorResponse, route } from './common.js'
 // ---- REST ------------------------------------------------------------------------------
 
 export const CreateSyncRoomBodySchema = Type.Object({
-  name: Type.String({ minLength: 1, maxLength: 100 }),
-  password: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  name: Text({ minLength: 1, maxLength: 100 }),
+  password: Type.Optional(Text({ minLength: 1, maxLength: 256 })),
   maxParticipants: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
-  mediaUrl: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 }))
+  mediaUrl: Type.Optional(Text({ minLength: 1, maxLength: 2048 }))
 }, { additionalProperties: false })
 
 /** A room as clients see it: never the password hash, only whether there is one. */
@@ -30,7 +30,7 @@ export const SyncRoomSchema = Type.Object({
 })
 
 export const RoomCodeParamsSchema = Type.Object({
-  code: Type.String({ minLength: 1, maxLength: 64 })
+  code: Text({ minLength: 1, maxLength: 64 })
 })
 
 export const syncRouteSchemas = {
@@ -51,12 +51,12 @@ export const syncRouteSchemas = {
 // ---- Socket payloads, client → server --------------------------------------------------
 
 export const JoinRoomPayloadSchema = Type.Object({
-  roomCode: Type.String({ minLength: 1, maxLength: 64 }),
-  password: Type.Optional(Type.String({ maxLength: 256 })),
+  roomCode: Text({ minLength: 1, maxLength: 64 }),
+  password: Type.Optional(Text({ maxLength: 256 })),
   /** Required for guests (no token); ignored for registered users. */
-  guestName: Type.Optional(Type.String({ maxLength: 64 })),
+  guestName: Type.Optional(Text({ maxLength: 64 })),
   /** A guest's `resumeToken` from `room:state`: rejoining with it keeps the same participant. */
-  resumeToken: Type.Optional(Type.String({ maxLength: 128 }))
+  resumeToken: Type.Optional(Text({ maxLength: 128 }))
 })
 
 /** `room:leave {}`; a bare `room:leave` (no payload) is accepted too. */
@@ -72,11 +72,11 @@ export const PlaybackUpdatePayloadSchema = Type.Object({
   /** Seconds into the media. */
   position: Type.Optional(Type.Number({ minimum: 0, maximum: 1e9 })),
   rate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 16 })),
-  mediaUrl: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 2048 }), Type.Null()]))
+  mediaUrl: Type.Optional(Type.Union([Text({ minLength: 1, maxLength: 2048 }), Type.Null()]))
 })
 
 export const SyncTimePayloadSchema = Type.Object({
-  clientTime: Type.Number()
+  clientTime: Type.Number({ minimum: -1e15, maximum: 1e15 })
 })
 
 // ---- Socket payloads, server → client --------------------------------------------------

@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox'
-import { bearerAuth, ErrorResponse, route } from './common.js'
+import { bearerAuth, ErrorResponse, PageLimit, route } from './common.js'
 import { PublicUser } from './auth.js'
 
 /** The user directory: registered users found by the start of their username ("add member by username"). */
@@ -7,7 +7,7 @@ import { PublicUser } from './auth.js'
 export const UserSearchQuery = Type.Object({
   /** Start of a username, any case; the username alphabet only. Empty or absent: everyone. */
   q: Type.Optional(Type.String({ maxLength: 32, pattern: '^[A-Za-z0-9_.-]*$' })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+  limit: Type.Optional(PageLimit),
   /** The previous page's `nextCursor`: usernames after this one (lower case). */
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z0-9_.-]+$' }))
 }, { additionalProperties: false })

@@ -1,4 +1,5 @@
-import { and, count, desc, eq } from 'drizzle-orm'
+import { and, count, desc, eq, sql } from 'drizzle-orm'
+import type { Page, RoomKey } from '../contract/cursor.js'
 import type { Db } from '../db/index.js'
 import { publicRoomMembers, publicRooms, publicUsers } from '../db/schema/public-rooms.js'
 
@@ -54,6 +55,17 @@ export function createPublicRoomsRepository (db: Db) {
     async listRooms (limit: number, offset: number): Promise<RoomRow[]> {
       return await db.select().from(publicRooms)
         .orderBy(desc(publicRooms.createdAt), publicRooms.id).limit(limit).offset(offset)
+    },
+
+    /** `listRooms` by keyset: the `limit` rooms after `after` (the last room of the page before). */
+    async roomPage (limit: number, offset: number, after?: RoomKey): Promise<Page<RoomRow>> {
+      const micros = sql<string>`(extract(epoch from ${publicRooms.createdAt}) * 1000000)::bigint`
+      const rows = await db.select({ room: publicRooms, micros: sql<string>`${micros}::text` }).from(publicRooms)
+        .where(after ? sql`(${micros} < ${after.createdMicros}::bigint or (${micros} = ${after.createdMicros}::bigint and ${publicRooms.id} > ${after.id}::uuid))` : undefined)
+        .orderBy(desc(publicRooms.createdAt), publicRooms.id).limit(limit + 1).offset(offset)
+      const page = rows.slice(0, limit)
+      const last = page[page.length - 1]
+      return { items: page.map(r => r.room), next: rows.length > limit && last ? { createdMicros: last.micros, id: last.room.id } : null }
     },
 
     async roomById (roomId: string): Promise<RoomRow | null> {

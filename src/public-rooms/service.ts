@@ -1,4 +1,5 @@
 import { AppError } from '../errors.js'
+import { decodeRoomCursor, encodeRoomCursor } from '../contract/cursor.js'
 import type { Presence, ScopeLeft } from '../presence/service.js'
 import type { PublicRoomEmission } from '../socket/emission.js'
 import {
@@ -212,6 +213,12 @@ export function createPublicRooms (options: PublicRoomsOptions) {
 
     async listRooms ({ limit = 50, offset = 0 } = {}): Promise<PublicRoom[]> {
       return await Promise.all((await repository.listRooms(limit, offset)).map(toRoom))
+    },
+
+    /** A page of `listRooms` and the cursor of the next (null on the last page). */
+    async listRoomPage ({ limit = 50, offset = 0, cursor }: { limit?: number, offset?: number, cursor?: string }) {
+      const { items, next } = await repository.roomPage(limit, offset, decodeRoomCursor(cursor))
+      return { rooms: await Promise.all(items.map(toRoom)), nextCursor: next ? encodeRoomCursor(next) : null }
     },
 
     /** The room, or ROOM_NOT_FOUND (404). */

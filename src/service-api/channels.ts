@@ -1,4 +1,6 @@
 import { isUuid } from '../chat/repository.js'
+import { checkMetadata } from '../contract/metadata.js'
+import { decodeRoomCursor, encodeRoomCursor } from '../contract/cursor.js'
 import { chatUserOf, invalid, liveSocket, toMessage, type ServiceApiContext } from './context.js'
 import { channel, roomNotFound } from './rooms.js'
 import { MESSAGE_TYPES, type Message, type MessageType, type Room, type RoomMember } from './types.js'
@@ -13,6 +15,7 @@ export function channelMethods (ctx: ServiceApiContext) {
       if (typeof name !== 'string' || name.trim() === '' || name.length > 100) throw invalid('name must be 1-100 characters')
       if (typeof namespace !== 'string' || namespace === '' || namespace.length > 64) throw invalid('namespace must be 1-64 characters')
       if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) throw invalid('metadata must be an object')
+      checkMetadata(metadata, ctx.metadataMaxBytes)
       const owner = createdBy ? await chatUserOf(ctx, createdBy) : null
       const room = await chat.createRoom({ kind: 'channel', name: name.trim(), namespace, createdBy: owner, metadata })
       return await rooms.view(room, 0)
@@ -21,6 +24,12 @@ export function channelMethods (ctx: ServiceApiContext) {
     getRoom: (roomId: string): Promise<Room | null> => rooms.get(roomId),
 
     listRooms: (namespace?: string): Promise<Room[]> => rooms.list(namespace),
+
+    /** One page of `listRooms` (admin REST): at most `limit` rooms after the `cursor` of the last page. */
+    async listRoomPage (namespace: string | undefined, page: { limit: number, cursor?: string }): Promise<{ rooms: Room[], nextCursor: string | null }> {
+      const { items, next } = await rooms.page(namespace, { limit: page.limit, after: decodeRoomCursor(page.cursor) })
+      return { rooms: items, nextCursor: next ? encodeRoomCursor(next) : null }
+    },
 
     /** Makes a socket (on this instance or another) join a room, as its `room:join` would. */
     async joinRoom (socketId: string, roomId: string): Promise<void> {

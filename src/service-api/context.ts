@@ -18,6 +18,7 @@ export interface ServiceApiContext {
   users: Pick<UserService, 'byId'>
   sockets: ServiceApiSocketPort
   now: () => number
+  metadataMaxBytes: number
 }
 
 export const socketNotFound = () => new AppError('SOCKET_NOT_FOUND', 'No such connected socket', 404)

@@ -3,6 +3,8 @@ import type { Db } from '../db/index.js'
 import { chatRooms, messages } from '../db/schema/index.js'
 import { AppError } from '../errors.js'
 import type { Chat } from '../chat/service.js'
+import type { RoomPageQuery } from '../chat/repository.js'
+import type { Page } from '../contract/cursor.js'
 import { scopeOf, type ChatRoom, type RoomRef } from '../chat/types.js'
 import type { Presence } from '../presence/service.js'
 import type { Store } from '../store/types.js'
@@ -44,6 +46,12 @@ export function createRoomViews ({ chat, presence, store, db, now }: RoomViewsOp
     }
   }
 
+  /** One page of rooms in creation order (every room without `page`). */
+  async function listPage (namespace?: string, page?: RoomPageQuery): Promise<Page<Room>> {
+    const [rooms, joins] = await Promise.all([chat.listRooms({ kind: 'channel', namespace }, page), store.hGetAll(realtimeKeys.roomActivity)])
+    return { items: await Promise.all(rooms.items.map((r) => view(r, Number(joins[r.id]) || 0))), next: rooms.next }
+  }
+
   return {
     view,
 
@@ -53,9 +61,10 @@ export function createRoomViews ({ chat, presence, store, db, now }: RoomViewsOp
     },
 
     async list (namespace?: string): Promise<Room[]> {
-      const [rooms, joins] = await Promise.all([chat.listRooms({ kind: 'channel', namespace }), store.hGetAll(realtimeKeys.roomActivity)])
-      return await Promise.all(rooms.map((r) => view(r, Number(joins[r.id]) || 0)))
+      return (await listPage(namespace)).items
     },
+
+    page: listPage,
 
     /** The stored channel, or ROOM_NOT_FOUND. */
     async stored (roomId: string): Promise<ChatRoom> {

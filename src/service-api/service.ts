@@ -29,6 +29,8 @@ export interface RealtimeServiceOptions {
   /** Work started by events that shutdown must wait for (the presence hub's `track`). */
   track?: <T>(work: Promise<T>) => Promise<T>
   now?: () => number
+  /** CHANNEL_METADATA_MAX_BYTES: the largest room metadata `createRoom` stores (default 4096). */
+  metadataMaxBytes?: number
   /** How often a socket's activity is written at most (default 5 s). */
   activityResolutionMs?: number
   onError?: (err: unknown) => void
@@ -61,7 +63,7 @@ export function createRealtimeService (options: RealtimeServiceOptions) {
     isLocal: sockets.isLocal
   })
   const rooms = createRoomViews({ chat, presence, store, db: database.db, now })
-  const ctx: ServiceApiContext = { chat, presence, registry, rooms, users: createUserService({ db: database.db }), sockets, now }
+  const ctx: ServiceApiContext = { chat, presence, registry, rooms, users: createUserService({ db: database.db }), sockets, now, metadataMaxBytes: options.metadataMaxBytes ?? 4096 }
   const emitter = new EventEmitter<RealtimeEventMap>()
   const inflight = new Set<Promise<unknown>>()
 

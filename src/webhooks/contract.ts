@@ -1,5 +1,5 @@
 import Type, { type Static, type TSchema } from 'typebox'
-import { adminAuth, ErrorResponse, route } from '../contract/common.js'
+import { adminAuth, ErrorResponse, route, SAFE_CHARS, Text } from '../contract/common.js'
 import { webhookEventTypes } from './events.js'
 
 /**
@@ -13,7 +13,7 @@ const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null
 const EventType = Type.Enum(webhookEventTypes)
 
 export const CreateWebhookBody = Type.Object({
-  url: Type.String({ minLength: 1, maxLength: 2000, pattern: '^https?://' }),
+  url: Type.String({ minLength: 1, maxLength: 2000, pattern: `^https?://${SAFE_CHARS}$` }),
   /** Event types to send; empty or left out: all. */
   events: Type.Optional(Type.Array(EventType, { maxItems: webhookEventTypes.length, uniqueItems: true })),
   /** `whsec_` + base64 of at least 16 bytes; generated when left out. */
@@ -47,11 +47,11 @@ export const DeliveryView = Type.Object({
 
 export const DeliveriesQuery = Type.Object({
   status: Type.Optional(DeliveryStatus),
-  endpointId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  endpointId: Type.Optional(Text({ minLength: 1, maxLength: 100 })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 }))
 }, { additionalProperties: false })
 
-const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) })
+const IdParams = Type.Object({ id: Text({ minLength: 1, maxLength: 100 }) })
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse }
 
 export const webhookRouteSchemas = {

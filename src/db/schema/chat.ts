@@ -43,5 +43,6 @@ export const messages = pgTable('messages', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
 }, (t) => [
   uniqueIndex('messages_room_seq_idx').on(t.roomId, t.seq),
-  uniqueIndex('messages_client_id_idx').on(t.senderId, t.clientMessageId).where(sql`${t.clientMessageId} is not null`)
+  // A retry in the same room is the first message; the same id in another room is another one.
+  uniqueIndex('messages_client_id_idx').on(t.roomId, t.senderId, t.clientMessageId).where(sql`${t.clientMessageId} is not null`)
 ])
