@@ -7,11 +7,12 @@ import { getHeapSpaceStatistics, setFlagsFromString, writeHeapSnapshot } from 'n
 import { join } from 'node:path'
 import { runInNewContext } from 'node:vm'
 import type { FastifyInstance } from 'fastify'
-import type { Namespace, Server, ServerOptions } from 'socket.io'
+import type { Server, ServerOptions } from 'socket.io'
 import { io as ioClient, type Socket } from 'socket.io-client'
 import { Redis } from 'ioredis'
 import { buildApp } from '../src/app.js'
 import type { Store } from '../src/store/types.js'
+import { namespacesOf } from '../src/socket/workarounds.js'
 
 /**
  * Soak (issue #10): thousands of connect → join → send → leave → disconnect cycles across the
@@ -315,7 +316,7 @@ async function runCycles (f: Fixture, from: number, total: number, errors: Recor
 
 /** Socket.IO's in-memory recovery buffers: every packet and dropped session, kept 2 minutes. */
 function recoveryBuffers (io: Server): { packets: number, sessions: number, clear: () => void } {
-  const adapters = [...(io as unknown as { _nsps: Map<string, Namespace> })._nsps.values()]
+  const adapters = namespacesOf(io)
     .map((nsp) => nsp.adapter as unknown as { packets?: unknown[], sessions?: Map<string, unknown> })
   return {
     packets: adapters.reduce((n, a) => n + (a.packets?.length ?? 0), 0),

@@ -1,5 +1,6 @@
 import type { Namespace, Server } from 'socket.io'
 import type { Registry } from 'prom-client'
+import { namespacesOf } from '../socket/workarounds.js'
 
 /**
  * What one instance tells the operations page, written to the store on every beat so that any
@@ -42,7 +43,7 @@ type Labels = Record<string, unknown>
 
 function perNamespace (io: Server, label: (name: string) => string, count: (nsp: Namespace) => number): Record<string, number> {
   const counts: Record<string, number> = {}
-  for (const nsp of (io as unknown as { _nsps: Map<string, Namespace> })._nsps.values()) {
+  for (const nsp of namespacesOf(io)) {
     const name = label(nsp.name)
     counts[name] = (counts[name] ?? 0) + count(nsp)
   }

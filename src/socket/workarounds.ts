@@ -3,7 +3,7 @@
  * upstream, so that an upgrade knows what to re-check and what to delete.
  */
 import type { Redis } from 'ioredis'
-import type { Namespace, Server, ServerOptions } from 'socket.io'
+import type { Namespace, Server, ServerOptions, Socket } from 'socket.io'
 import { createAdapter } from '@socket.io/redis-streams-adapter'
 import { SessionAwareAdapter, type BroadcastOptions } from 'socket.io-adapter'
 
@@ -188,4 +188,54 @@ export function dropEmptyChildNamespace (io: Server, parent: Namespace, nsp: Nam
   io._nsps.delete(nsp.name)
   ;(parent as unknown as { children: Set<Namespace> }).children.delete(nsp)
   return true
+}
+
+/** Sees one packet written to a socket: true when it took the packet over (held or wrote it itself). */
+export interface OutgoingTake {
+  take (args: unknown[], encoded: unknown, opts: unknown): boolean
+}
+
+interface EngineClient { writeToEngine (encoded: unknown, opts: unknown): void }
+interface Interception { takers: Set<OutgoingTake>, pending: unknown[] | undefined, listener: (...args: unknown[]) => void }
+const intercepted = new WeakMap<Socket, Interception>()
+
+/** Writes an encoded packet to the socket's connection, past any interception. */
+export function writeToEngine (socket: Socket, encoded: unknown, opts: unknown): void {
+  const client = socket.client as unknown as EngineClient
+  ;(Object.getPrototypeOf(client) as EngineClient).writeToEngine.call(client, encoded, opts)
+}
+
+/**
+ * Socket.IO has no outgoing middleware (`onAnyOutgoing` listeners cannot hold or drop a packet): every
+ * packet an adapter writes to a socket (local or from another instance) goes
+ * `socket.notifyOutgoingListeners(packet)` then, synchronously, `socket.client.writeToEngine(encoded)`.
+ * This listens to the first to know what the second writes, and shadows the second on that client
+ * (an own property) while a taker is registered. Re-check both on a Socket.IO upgrade (4.8:
+ * socket.js `notifyOutgoingListeners`, client.js `writeToEngine`). Returns the function that stops it.
+ */
+export function interceptOutgoing (socket: Socket, taker: OutgoingTake): () => void {
+  let state = intercepted.get(socket)
+  if (state === undefined) {
+    const client = socket.client as unknown as EngineClient
+    const created: Interception = { takers: new Set(), pending: undefined, listener: (...args) => { created.pending = args } }
+    socket.onAnyOutgoing(created.listener)
+    client.writeToEngine = function (encoded, opts) {
+      const args = created.pending
+      created.pending = undefined
+      if (args !== undefined) {
+        for (const t of created.takers) if (t.take(args, encoded, opts)) return
+      }
+      writeToEngine(socket, encoded, opts)
+    }
+    intercepted.set(socket, (state = created))
+  }
+  const active = state
+  active.takers.add(taker)
+  return () => {
+    active.takers.delete(taker)
+    if (active.takers.size > 0 || intercepted.get(socket) !== active) return
+    socket.offAnyOutgoing(active.listener)
+    delete (socket.client as unknown as Partial<EngineClient>).writeToEngine
+    intercepted.delete(socket)
+  }
 }

@@ -16,7 +16,7 @@ if (skip) t.skip(skip, () => {})
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void
 
-const nsps = (io: Server) => (io as unknown as { _nsps: Map<string, Namespace> })._nsps
+const nsps = (io: Server) => io._nsps
 
 const ROUNDS = 4
 
