@@ -61,6 +61,7 @@ async function realtimePlugin (host: FastifyInstance, opts: RealtimeOptions): Pr
       app.register(cors, { origin: parseCorsOrigin(app.realtimeConfig.corsOrigin) })
       app.register(rateLimitPlugin)
       app.register(instancePlugin, { sweepIntervalMs: presenceSweepMs })
+      app.register(import('../plugins/room-events.js'))
       app.register(presencePlugin)
       app.register(healthPingPlugin)
       app.register(tokenExpiryPlugin, { sweepMs: tokenSweepMs })
