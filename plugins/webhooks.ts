@@ -44,11 +44,7 @@ export default fp<WebhooksPluginOptions>(async (app, opts) => {
   if (app.hasDecorator('roomEvents')) {
     // What presence, chat and sync report goes to the outbox; the hub flushes it at shutdown,
     // after presence has reported this instance's departures.
-    app.roomEvents.connect({
-      wants: (type) => webhooks.wants(type),
-      report: async (events, tx) => { await webhooks.enqueue(events, tx) },
-      close: () => webhooks.close()
-    })
+    app.roomEvents.connect(webhooks)
     app.addHook('onClose', async () => { await webhooks.stop() })
   } else {
     app.addHook('onClose', async () => { await webhooks.close() })

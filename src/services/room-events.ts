@@ -20,36 +20,49 @@ export type SqlExecutor = Db | Parameters<Parameters<Db['transaction']>[0]>[0]
 export interface RoomEventSink {
   /** Whether anyone listens for `type` now: a service skips the work of reporting it otherwise. */
   wants (type: RoomEvent['type']): boolean
-  /** With `tx`, the events commit with it; without, written in the background (never throws). */
-  report (events: RoomEvent[], tx?: SqlExecutor): Promise<void>
+  /** Written in the background; a failure is logged, never thrown at the caller. */
+  report (events: RoomEvent[]): void
+  /** Written in `tx`: the events commit or roll back with the change they report. */
+  write (events: RoomEvent[], tx: SqlExecutor): Promise<void>
 }
 
 /** Nobody listens. */
-export const noRoomEvents: RoomEventSink = { wants: () => false, report: async () => {} }
+export const noRoomEvents: RoomEventSink = { wants: () => false, report: () => {}, write: async () => {} }
+
+/** Where the hub's events go (the webhook outbox). */
+export interface RoomEventTarget {
+  wants: RoomEventSink['wants']
+  enqueue (events: RoomEvent[], tx?: SqlExecutor): Promise<unknown>
+  /** Writes what is buffered (at shutdown). */
+  close (): Promise<void>
+}
 
 export interface RoomEventsHub extends RoomEventSink {
-  /** The sink events go to from now on (the webhooks), and what flushes it at shutdown. */
-  connect (sink: RoomEventSink & { close?: () => Promise<void> }): void
+  /** The target events go to from now on. */
+  connect (target: RoomEventTarget): void
   /** Waits for background reports, then flushes the connected sink. */
   close (): Promise<void>
 }
 
 /** Late binding: services get the hub at start-up, the webhooks plugin connects later. */
 export function createRoomEventsHub (onError: (err: unknown) => void): RoomEventsHub {
-  let target: (RoomEventSink & { close?: () => Promise<void> }) | null = null
-  const inflight = new Set<Promise<void>>()
+  let target: RoomEventTarget | null = null
+  const inflight = new Set<Promise<unknown>>()
+  const wanted = (events: RoomEvent[]) => events.filter(e => target?.wants(e.type))
   return {
     wants: (type) => target?.wants(type) ?? false,
-    report (events, tx) {
-      const wanted = events.filter(e => target?.wants(e.type))
-      if (!target || wanted.length === 0) return Promise.resolve()
-      if (tx) return target.report(wanted, tx)
-      const work = target.report(wanted).catch(onError)
+    report (events) {
+      const some = wanted(events)
+      if (!target || some.length === 0) return
+      const work = target.enqueue(some).catch(onError)
       inflight.add(work)
       work.finally(() => inflight.delete(work))
-      return work
     },
-    connect (sink) { target = sink },
+    async write (events, tx) {
+      const some = wanted(events)
+      if (target && some.length > 0) await target.enqueue(some, tx)
+    },
+    connect (next) { target = next },
     async close () {
       await Promise.allSettled([...inflight])
       await target?.close?.()
