@@ -47,7 +47,9 @@ for (const mode of modes()) {
     const all = await untilCount(receiver, () => ofRoom(receiver, roomId), 7, 'room.vacated')
     t.equal(all.length, 7)
     t.match(all[3], {
-      type: 'message.created', room: { kind: 'channel', id: roomId }, userId: alice.user.id,
+      type: 'message.created',
+      room: { kind: 'channel', id: roomId },
+      userId: alice.user.id,
       data: { messageId: sent.id, seq: 1, content: 'Hello hooks', type: 'text', createdAt: String }
     })
     const online = await untilCount(receiver, () => ofUser(receiver, alice.user.id), 2, "alice's online and offline")
@@ -105,5 +107,25 @@ for (const mode of modes()) {
     const events = await untilCount(receiver, () => receiver.events(), 1, 'the message')
     t.same(events.map(e => e.type), ['message.created'])
     t.notOk(app.webhooks.wants('room.occupied'))
+  })
+
+  // Embedded instances each have a store of their own: only Redis makes them one presence.
+  t.test(`${mode}: two instances on one store and database: a room is occupied once, vacated once`, { skip: mode === 'embedded' && 'needs a shared store (Redis)' }, async (t) => {
+    const receiver = await startReceiver(t)
+    const group = `occupied-${mode}`
+    const a = await webhookApp(t, mode, [receiver.url], { listen: true, group })
+    const b = await webhookApp(t, mode, [receiver.url], { listen: true, group })
+    const users = await Promise.all(['A', 'B', 'C', 'D'].map(name => newUser(a.app, name)))
+    const roomId = await createChannel(a.app, `shared-${mode}`)
+    const clients = await Promise.all(users.map((u, n) => ChatClient.open(t, n % 2 === 0 ? a.url : b.url, u.token)))
+    await Promise.all(clients.map(c => c.ack('room:join', { roomId })))
+    await Promise.all(clients.map(c => c.ack('room:leave', { roomId })))
+    const events = await untilCount(receiver, () => ofRoom(receiver, roomId), 10, 'every join and leave')
+    const count = (type: string) => events.filter(e => e.type === type).length
+    t.equal(count('room.occupied'), 1, 'occupied once across instances')
+    t.equal(count('room.vacated'), 1, 'vacated once')
+    t.equal(count('member.added'), 4)
+    t.equal(count('member.removed'), 4)
+    t.equal(new Set(events.map(e => e.id)).size, events.length, 'no event twice')
   })
 }
