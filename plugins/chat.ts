@@ -40,6 +40,7 @@ export default fp<ChatPluginOptions>(async (app, opts) => {
     presence: app.presence,
     typing,
     maxLength: config.chatMaxLength,
+    roomEvents: app.roomEvents,
     onError
   })
   nsp.use(app.realtimeAuth.socketMiddleware({ required: true }))
@@ -59,4 +60,4 @@ export default fp<ChatPluginOptions>(async (app, opts) => {
   app.decorate('typing', typing)
   services.set(app.io, chat)
   app.addHook('onClose', async () => { await typing.close() })
-}, { name: 'chat', dependencies: ['config', 'db', 'store', 'socket-io', 'auth', 'rate-limit', 'presence'] })
+}, { name: 'chat', dependencies: ['config', 'db', 'store', 'socket-io', 'auth', 'rate-limit', 'presence', 'room-events'] })

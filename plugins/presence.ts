@@ -1,5 +1,7 @@
 import fp from 'fastify-plugin'
 import { createPresence, type Presence, type ScopeLeft } from '../src/presence/service.js'
+import { reportingPresence } from '../src/presence/changes.js'
+import { noRoomEvents } from '../src/services/room-events.js'
 
 export type LeftReason = 'sweep' | 'shutdown'
 export type LeftListener = (left: ScopeLeft[], reason: LeftReason) => void
@@ -25,7 +27,9 @@ declare module 'fastify' {
 export default fp(async (app) => {
   const { store, instances } = app
   const onError = (err: unknown) => { app.log.warn({ err }, 'presence background work failed') }
-  const presence = createPresence({ store, lifecycle: instances, onError })
+  // Its changes go to the room events port (webhooks) when there is one.
+  const presence = reportingPresence(createPresence({ store, lifecycle: instances, onError }),
+    app.hasDecorator('roomEvents') ? app.roomEvents : noRoomEvents)
 
   const listeners = new Set<LeftListener>()
   const inflight = new Set<Promise<unknown>>()

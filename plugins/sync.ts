@@ -37,6 +37,7 @@ export default fp<SyncPluginOptions>(async (app, opts) => {
     outbox: createSyncOutbox(nsp),
     sweepIntervalMs: opts.sweepIntervalMs,
     graceSweepMs: opts.graceSweepMs,
+    roomEvents: app.roomEvents,
     onError: (err) => { app.log.warn({ err }, 'sync background work failed') }
   })
   nsp.use(app.realtimeAuth.socketMiddleware({ required: false }))
@@ -62,4 +63,4 @@ export default fp<SyncPluginOptions>(async (app, opts) => {
     await namespace.close()
     await service.close()
   })
-}, { name: 'sync', dependencies: ['config', 'db', 'store', 'socket-io', 'auth', 'rate-limit', 'instance', 'presence'] })
+}, { name: 'sync', dependencies: ['config', 'db', 'store', 'socket-io', 'auth', 'rate-limit', 'instance', 'presence', 'room-events'] })

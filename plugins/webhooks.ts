@@ -17,6 +17,7 @@ export interface WebhooksPluginOptions {
 /**
  * Webhooks delivered at least once from the outbox table. Every instance writes events; the one
  * holding the SQL lease sends them. Metrics go on the app's registry when metrics are on.
+ * The room events port (plugins/room-events.ts) feeds it.
  */
 export default fp<WebhooksPluginOptions>(async (app, opts) => {
   const config = app.realtimeConfig
@@ -36,6 +37,16 @@ export default fp<WebhooksPluginOptions>(async (app, opts) => {
     log: app.log.child({ module: 'webhooks' })
   })
   app.decorate('webhooks', webhooks)
-  app.addHook('onReady', async () => { webhooks.sender.start() })
-  app.addHook('onClose', async () => { await webhooks.close() })
+  app.addHook('onReady', async () => {
+    await webhooks.refresh()
+    webhooks.start()
+  })
+  if (app.hasDecorator('roomEvents')) {
+    // What presence, chat and sync report goes to the outbox; the hub flushes it at shutdown,
+    // after presence has reported this instance's departures.
+    app.roomEvents.connect(webhooks)
+    app.addHook('onClose', async () => { await webhooks.stop() })
+  } else {
+    app.addHook('onClose', async () => { await webhooks.close() })
+  }
 }, { name: 'webhooks', dependencies: ['config', 'db'] })

@@ -65,6 +65,7 @@ async function realtimePlugin (host: FastifyInstance, opts: RealtimeOptions): Pr
       app.register(securityHeadersPlugin)
       app.register(rateLimitPlugin)
       app.register(instancePlugin, { sweepIntervalMs: presenceSweepMs })
+      app.register(import('../plugins/room-events.js'))
       app.register(presencePlugin)
       app.register(healthPingPlugin)
       app.register(tokenExpiryPlugin, { sweepMs: tokenSweepMs })

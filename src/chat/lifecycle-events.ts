@@ -1,5 +1,7 @@
 import type { ChatUser } from './profiles.js'
 import type { ChatMessage, RoomRef } from './types.js'
+import type { StoredMessage } from './repository.js'
+import type { RoomEvent } from '../services/room-events.js'
 
 /**
  * The chat's lifecycle events: what happened on this instance, for the service API (seed 004's `connection, disconnect,
@@ -30,6 +32,24 @@ export function createChatLifecycleEvents (onError: (err: unknown) => void) {
       for (const listener of listeners.get(event) ?? []) {
         try { listener(payload) } catch (err) { onError(err) }
       }
+    }
+  }
+}
+
+/** A stored message as the room events port reports it (webhooks' `message.created`). */
+export function messageCreatedEvent (kind: 'group' | 'channel', message: StoredMessage): RoomEvent {
+  return {
+    type: 'message.created',
+    room: { kind, id: message.roomId },
+    ...(message.senderId !== null ? { userId: message.senderId } : {}),
+    data: {
+      messageId: message.id,
+      seq: message.seq,
+      senderName: message.senderName,
+      content: message.content,
+      type: message.type,
+      replyToId: message.replyToId,
+      createdAt: message.createdAt.toISOString()
     }
   }
 }

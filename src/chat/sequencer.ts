@@ -14,9 +14,10 @@ export interface Sequencer {
    * message of the room takes its seq only after this one was handed to the adapter, so every
    * instance's broadcasts of a room leave in seq order (the adapter's stream keeps that order).
    * Resolves once `publish` has; on PostgreSQL the lock is released right after, in the room's
-   * queue.
+   * queue. `transaction`: on PostgreSQL too, `store` runs between BEGIN and COMMIT (it writes
+   * more than its one statement: a webhook event with the message).
    */
-  run<T> (roomId: string, store: (tx: Tx, statement: Statement) => Promise<T>, publish: (result: T) => Promise<void>): Promise<T>
+  run<T> (roomId: string, store: (tx: Tx, statement: Statement) => Promise<T>, publish: (result: T) => Promise<void>, options?: { transaction?: boolean }): Promise<T>
 }
 
 /** One promise chain per key: work for a key runs one at a time, in call order. */
@@ -64,6 +65,18 @@ export function createSequencer (database: Database): Sequencer {
     return db
   }
 
+  async function inTransaction<T> (client: PoolClient, work: () => Promise<T>): Promise<T> {
+    await client.query('begin')
+    try {
+      const result = await work()
+      await client.query('commit')
+      return result
+    } catch (err) {
+      await client.query('rollback').catch(() => {})
+      throw err
+    }
+  }
+
   const dialect = new PgDialect()
   const statementOn = (client: PoolClient): Statement => async (name, query) => {
     const { sql: text, params } = dialect.sqlToQuery(query)
@@ -71,7 +84,7 @@ export function createSequencer (database: Database): Sequencer {
   }
 
   return {
-    run<T> (roomId: string, store: (tx: Tx, statement: Statement) => Promise<T>, publish: (result: T) => Promise<void>): Promise<T> {
+    run<T> (roomId: string, store: (tx: Tx, statement: Statement) => Promise<T>, publish: (result: T) => Promise<void>, options: { transaction?: boolean } = {}): Promise<T> {
       return new Promise<T>((resolve, reject) => {
         enqueue(roomId, async () => {
           const client = await pool.connect()
@@ -84,7 +97,9 @@ export function createSequencer (database: Database): Sequencer {
             try {
               // No BEGIN/COMMIT: the lock orders the room's sends, and the insert is one statement
               // (repository.insertMessage), atomic on its own; two round trips fewer per message.
-              const result = await store(dbOf(client) as unknown as Tx, statementOn(client))
+              const result = options.transaction === true
+                ? await inTransaction(client, () => store(dbOf(client) as unknown as Tx, statementOn(client)))
+                : await store(dbOf(client) as unknown as Tx, statementOn(client))
               await publish(result)
               // Stored and handed to the adapter: the sender's ack need not wait for the unlock.
               // The room's queue does, so this instance's next send of the room finds it free.

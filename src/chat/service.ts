@@ -10,7 +10,8 @@ import { createSequencer } from './sequencer.js'
 import { createDelivery, type ChatSocketPort } from './delivery.js'
 import { parseScope, scopeOf, userRoom, type ChatMessage, type RoomRef } from './types.js'
 import { presenters } from './vocabularies/wire.js'
-import { createChatLifecycleEvents, type ChatLifecycleEventMap } from './lifecycle-events.js'
+import { createChatLifecycleEvents, messageCreatedEvent, type ChatLifecycleEventMap } from './lifecycle-events.js'
+import { noRoomEvents, type RoomEventSink } from '../services/room-events.js'
 
 export interface ChatOptions {
   database: Database
@@ -21,6 +22,8 @@ export interface ChatOptions {
   typing: Typing
   /** CHAT_MAX_LENGTH: characters (code points) of a trimmed message. */
   maxLength: number
+  /** Where stored messages are reported (message.created), in the message's transaction. */
+  roomEvents?: RoomEventSink
   onError?: (err: unknown) => void
 }
 
@@ -83,7 +86,7 @@ export function toChatMessage (kind: StoredKind, m: StoredMessage): ChatMessage 
  * Every broadcast goes through a Socket.IO room, so the adapter carries it across instances.
  */
 export function createChatService (options: ChatOptions) {
-  const { database, store, sockets, presence, typing, maxLength } = options
+  const { database, store, sockets, presence, typing, maxLength, roomEvents = noRoomEvents } = options
   const onError = options.onError ?? (() => {})
   const repo = createChatRepository(database.db)
   const sequencer = createSequencer(database)
@@ -203,18 +206,21 @@ export function createChatService (options: ChatOptions) {
         if (first) return { message: toChatMessage(kind, first), duplicate: true }
       }
       const replyToId = input.replyToId ?? null
+      const reported = roomEvents.wants('message.created')
       const outcome = await sequencer.run(room.id, async (tx, statement) => {
         if (replyToId !== null && !(await repo.messageInRoom(tx, room.id, replyToId))) {
           throw new AppError('INVALID_REQUEST', 'replyToId is not a message of this room')
         }
-        return await repo.insertMessage(statement, kind, {
+        const result = await repo.insertMessage(statement, kind, {
           roomId: room.id, senderId, senderName, content, type, replyToId, clientMessageId, metadata: input.metadata ?? null
         }, memberId)
+        if (reported && 'message' in result) await roomEvents.write([messageCreatedEvent(kind, result.message)], tx)
+        return result
       }, async (result) => {
         if ('message' in result) {
           await deliver(presenter.message(toChatMessage(kind, result.message)), room, senderId ?? '').catch(onError)
         }
-      })
+      }, { transaction: reported })
       if ('missing' in outcome) {
         if (outcome.missing === 'room') throw notFound()
         if (outcome.missing === 'member') throw notAMember()

@@ -10,6 +10,7 @@ import { defaultErrorSink, repeat, type ErrorSink } from '../services/timer.js'
 import { deadlineQueues } from '../store/keys.js'
 import type { SyncServerToClientEvents } from '../client.js'
 import type { EmissionPort } from '../socket/emission.js'
+import { noRoomEvents, type RoomEvent, type RoomEventSink } from '../services/room-events.js'
 import type {
   CreateSyncRoomBody, Participant, ParticipantLeftPayload, PlaybackState, PlaybackUpdatePayload,
   RoomStatePayload, SyncRoom
@@ -43,6 +44,8 @@ export interface SyncRoomsOptions {
   /** How often due grace deadlines are popped. */
   graceSweepMs?: number
   generateCode?: () => string
+  /** Seats taken and freed, playback changes (the seat scripts say which seat was first or last). */
+  roomEvents?: RoomEventSink
   now?: () => number
   onError?: ErrorSink
 }
@@ -83,6 +86,16 @@ export interface SyncOutbox extends EmissionPort<SyncServerToClientEvents> {
   empty (room: string): void
 }
 
+/** A seat taken (`seats` 1: the first) or freed (`seats` 0: the last), as room events. */
+function seatEvents (change: 'added' | 'removed', roomId: string, participant: StoredParticipant, seats: number): RoomEvent[] {
+  const room = { kind: 'sync' as const, id: roomId }
+  const data = { participantId: participant.id, displayName: participant.displayName, isGuest: participant.isGuest, members: seats }
+  const who = participant.userId !== null ? { userId: participant.userId } : {}
+  const member: RoomEvent = { type: change === 'added' ? 'member.added' : 'member.removed', room, ...who, data }
+  if (change === 'added') return seats === 1 ? [{ type: 'room.occupied', room, ...who, data }, member] : [member]
+  return seats === 0 ? [member, { type: 'room.vacated', room, ...who, data }] : [member]
+}
+
 const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, Math.floor(value)))
 const guestIdentity = (token: string) => `guest:${createHash('sha256').update(token).digest('hex')}`
 
@@ -97,7 +110,7 @@ function notFound (): AppError {
  * out, a room expired or was deleted) goes to the outbox as typed emissions.
  */
 export function createSyncRooms (options: SyncRoomsOptions) {
-  const { db, store, instanceId, ttlMs, graceMs, passwordLimiter, outbox, instanceTtlMs, now = Date.now } = options
+  const { db, store, instanceId, ttlMs, graceMs, passwordLimiter, outbox, instanceTtlMs, now = Date.now, roomEvents = noRoomEvents } = options
   const onError = options.onError ?? defaultErrorSink('sync')
   const repo = createRoomRepository({ db, ttlMs, now, generateCode: options.generateCode ?? generateRoomCode })
   const state = createRoomState({ store, ttlMs, instanceId, graceQueue: deadlineKey(GRACE_QUEUE) })
@@ -144,8 +157,9 @@ export function createSyncRooms (options: SyncRoomsOptions) {
   async function releaseSeat (roomId: string, participantId: string, exceptSocketId?: string): Promise<boolean> {
     const released = await state.release(roomId, participantId)
     if (released === null) return false
+    roomEvents.report(seatEvents('removed', roomId, released.participant, released.seats))
     await repo.deleteParticipant(participantId)
-    const payload: ParticipantLeftPayload = { participantId, userId: released.userId, oderId: participantId }
+    const payload: ParticipantLeftPayload = { participantId, userId: released.participant.userId, oderId: participantId }
     tell(() => { outbox.send({ to: { room: roomChannel(roomId), ...(exceptSocketId === undefined ? {} : { except: [exceptSocketId] }) }, event: 'room:participant:left', payload }) })
     return true
   }
@@ -268,6 +282,7 @@ export function createSyncRooms (options: SyncRoomsOptions) {
             await state.release(room.id, participant.id)
             throw err
           }
+          roomEvents.report(seatEvents('added', room.id, participant, claim.seats))
         }
         if (!await state.attach(room.id, participant.id, input.socketId, input.connectionId)) {
           // The seat went between claim and attach: its grace ran out while the participant was
@@ -331,6 +346,7 @@ export function createSyncRooms (options: SyncRoomsOptions) {
       }
       const next = applyPlaybackUpdate(current, update, membership.participantId, now())
       await state.setPlayback(roomId, next)
+      roomEvents.report([{ type: 'sync.playback', room: { kind: 'sync', id: roomId }, data: { ...next } }])
       await touch(roomId, update.action === 'media' ? { mediaUrl: next.mediaUrl } : {})
       return next
     },

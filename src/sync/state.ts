@@ -19,7 +19,7 @@ export const toWireParticipant = ({ identity: _identity, ...p }: StoredParticipa
 
 export type SeatClaim =
   | { kind: 'existing', participant: StoredParticipant }
-  | { kind: 'new', participant: StoredParticipant }
+  | { kind: 'new', participant: StoredParticipant, seats: number }
   | { kind: 'full' }
   | { kind: 'free' }
 
@@ -50,9 +50,10 @@ export function createRoomState ({ store, ttlMs, instanceId, graceQueue }: RoomS
       const reply = await store.run(claimSeatScript, [...roomKeys(roomId), graceQueue], [
         lookup, candidate.id, JSON.stringify(candidate), options.max, ttlMs, options.reserve ? '1' : '0',
         candidate.identity, graceMember(roomId, candidate.id), options.graceAt
-      ]) as string[]
-      const [kind, json] = reply
-      if (kind === 'existing' || kind === 'new') return { kind, participant: JSON.parse(json) as StoredParticipant }
+      ]) as [string, string, number]
+      const [kind, json, seats] = reply
+      if (kind === 'new') return { kind, participant: JSON.parse(json) as StoredParticipant, seats: Number(seats) }
+      if (kind === 'existing') return { kind, participant: JSON.parse(json) as StoredParticipant }
       return { kind: kind === 'full' ? 'full' : 'free' }
     },
 
@@ -81,12 +82,13 @@ export function createRoomState ({ store, ttlMs, instanceId, graceQueue }: RoomS
       return { participantId: String(reply[0]), remaining: Number(reply[1]) }
     },
 
-    /** The seat, freed (and its grace dropped); null when it is gone already or a socket holds it again. */
-    async release (roomId: string, participantId: string): Promise<StoredParticipant | null> {
+    /** The seat, freed (and its grace dropped), and the seats left; null when it is gone already or a socket holds it again. */
+    async release (roomId: string, participantId: string): Promise<{ participant: StoredParticipant, seats: number } | null> {
       const reply = await store.run(releaseScript,
         [syncKeys.participants(roomId), syncKeys.identities(roomId), syncKeys.sockets(roomId), graceQueue],
         [participantId, graceMember(roomId, participantId)])
-      return typeof reply === 'string' ? JSON.parse(reply) as StoredParticipant : null
+      if (!Array.isArray(reply)) return null
+      return { participant: JSON.parse(String(reply[0])) as StoredParticipant, seats: Number(reply[1]) }
     },
 
     async participants (roomId: string): Promise<StoredParticipant[]> {

@@ -15,7 +15,8 @@ export interface WebhookEvent {
   type: WebhookEventType
   /** When it happened (ISO 8601). */
   at: string
-  room: { kind: RoomKind, id: string }
+  /** Left out for user.online / user.offline: a user is online across rooms. */
+  room?: { kind: RoomKind, id: string }
   userId?: string
   data?: Record<string, unknown>
 }
@@ -35,15 +36,17 @@ export const isWebhookEventType = (type: string): type is WebhookEventType => kn
 export function toWebhookEvent (input: WebhookEventInput): WebhookEvent {
   if (!isWebhookEventType(input.type)) throw new TypeError(`Unknown webhook event type: ${String(input.type)}`)
   const { id = randomUUID(), at = new Date().toISOString(), type, room, userId, data } = input
+  if (room === undefined && userId === undefined) throw new TypeError(`A ${type} event needs a room or a userId`)
   return {
     id,
     type,
     at,
-    room: { kind: room.kind, id: room.id },
+    ...(room !== undefined ? { room: { kind: room.kind, id: room.id } } : {}),
     ...(userId !== undefined ? { userId } : {}),
     ...(data !== undefined ? { data } : {})
   }
 }
 
-/** The unit whose order is kept: one room of one kind. */
-export const roomKey = (room: WebhookEvent['room']): string => `${room.kind}:${room.id}`
+/** The unit whose order is kept: one room of one kind, or one user for the user.* events. */
+export const roomKey = (event: Pick<WebhookEvent, 'room' | 'userId'>): string =>
+  event.room ? `${event.room.kind}:${event.room.id}` : `user:${event.userId}`

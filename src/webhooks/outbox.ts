@@ -31,7 +31,7 @@ export interface OutboxOptions {
 interface Pending { events: WebhookEvent[], resolve: () => void, reject: (err: unknown) => void }
 
 const rowsOf = (events: WebhookEvent[]) => events.map(event => ({
-  type: event.type, roomKey: roomKey(event.room), event: event as unknown as Record<string, unknown>
+  type: event.type, roomKey: roomKey(event), event: event as unknown as Record<string, unknown>
 }))
 
 /** Most rows in one INSERT (PostgreSQL takes at most 65,535 parameters; a row has three). */

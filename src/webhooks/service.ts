@@ -2,8 +2,9 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Registry } from 'prom-client'
 import type { Db } from '../db/index.js'
 import { createDeliveries, type Delivery, type DeliveryStatus } from './deliveries.js'
-import { createWebhookEndpoints, type WebhookEndpoint, type WebhookEndpoints } from './endpoints.js'
-import type { WebhookEvent, WebhookEventInput } from './events.js'
+import { acceptsEvent, createWebhookEndpoints, type WebhookEndpoint, type WebhookEndpoints } from './endpoints.js'
+import type { WebhookEvent, WebhookEventInput, WebhookEventType } from './events.js'
+import { repeat } from '../services/timer.js'
 import { createLease } from './lease.js'
 import { createWebhookMetrics } from './metrics.js'
 import { createOutbox, type DbExecutor } from './outbox.js'
@@ -25,12 +26,20 @@ export interface WebhooksOptions extends SenderTimes {
 export interface Webhooks {
   /** Writes events to the outbox, in the caller's transaction when given (see Outbox.enqueue). */
   enqueue (events: WebhookEventInput[], tx?: DbExecutor): Promise<WebhookEvent[]>
+  /** Whether an endpoint takes `type` (as of the last refresh): reporters skip the rest. */
+  wants (type: WebhookEventType): boolean
+  /** Re-reads which event types the endpoints take; also every `batchIntervalMs` once started. */
+  refresh (): Promise<void>
   endpoints: WebhookEndpoints
   listDeliveries (options: { status?: DeliveryStatus, endpointId?: string, limit: number }): Promise<Delivery[]>
   /** Null when there is no such delivery. */
   redeliver (id: string): Promise<Delivery | null>
   sender: WebhookSender
-  /** Stops sending (lease and claims given back) and writes what is buffered. */
+  /** Starts sending (when this instance holds the lease) and re-reading the endpoints. */
+  start (): void
+  /** Stops sending: lease and claims given back; events may still be written. */
+  stop (): Promise<void>
+  /** Stops sending and writes what is buffered; later writes are refused. */
   close (): Promise<void>
 }
 
@@ -38,7 +47,16 @@ export interface Webhooks {
 export function createWebhooks (options: WebhooksOptions): Webhooks {
   const { db, instanceId, fromEnv, queueBound, registry, log } = options
   const deliveries = createDeliveries(db)
-  const endpoints = createWebhookEndpoints(db, fromEnv)
+  const stored = createWebhookEndpoints(db, fromEnv)
+  // Each instance re-reads the endpoints itself: one added on another instance is seen a round later.
+  let current: Array<Pick<WebhookEndpoint, 'events'>> = fromEnv
+  async function refresh (): Promise<void> { current = await stored.list() }
+  const refresher = repeat(options.batchIntervalMs, refresh, (err) => { log.warn({ err }, 'webhook endpoints not re-read') })
+  const endpoints: WebhookEndpoints = {
+    list: () => stored.list(),
+    async create (endpoint) { const created = await stored.create(endpoint); await refresh(); return created },
+    async remove (id) { const removed = await stored.remove(id); await refresh(); return removed }
+  }
   const outbox = createOutbox({
     db,
     queueBound,
@@ -57,12 +75,22 @@ export function createWebhooks (options: WebhooksOptions): Webhooks {
   })
   return {
     enqueue: (events, tx) => outbox.enqueue(events, tx),
+    wants: (type) => current.some(endpoint => acceptsEvent(endpoint, type)),
+    refresh,
     endpoints,
     listDeliveries: (query) => deliveries.list(query),
     redeliver: (id) => deliveries.redeliver(id),
     sender,
-    async close () {
+    start () {
+      refresher.start()
+      sender.start()
+    },
+    async stop () {
+      refresher.stop()
       await sender.close()
+    },
+    async close () {
+      await this.stop()
       await outbox.close()
     }
   }

@@ -53,7 +53,7 @@ export async function startReceiver (t: Test, behaviour: Behaviour = 'ok') {
     /** Accepted events, in arrival order, optionally only those of `rooms`. */
     events (rooms?: Set<string>): WebhookEvent[] {
       const all = accepted.flatMap(r => r.payload.events)
-      return rooms ? all.filter(e => rooms.has(e.room.id)) : all
+      return rooms ? all.filter(e => e.room !== undefined && rooms.has(e.room.id)) : all
     },
     /** Resolves once `ready()` holds, checked after each request; rejects after `ms`. */
     async until (ready: () => boolean, what: string, ms = 15_000): Promise<void> {
@@ -116,4 +116,4 @@ export async function webhookApp (t: Test, mode: Mode, urls: string[], options: 
 }
 
 /** A room of its own per test (the embedded database is shared by the tests of a file). */
-export const newRoom = (kind: WebhookEvent['room']['kind'] = 'channel') => ({ kind, id: randomUUID() })
+export const newRoom = (kind: NonNullable<WebhookEvent['room']>['kind'] = 'channel') => ({ kind, id: randomUUID() })

@@ -9,7 +9,7 @@ import type { Script } from '../../store/types.js'
  * ARGV[1] prefix, ARGV[2] lookup identity, ARGV[3] new participant id, ARGV[4] its JSON,
  *   ARGV[5] max participants, ARGV[6] ttlMs, ARGV[7] reserve ('1' writes the seat, '0' only looks),
  *   ARGV[8] the new seat's identity, ARGV[9] its grace member, ARGV[10] graceAt
- * → {'existing', json} | {'full'} | {'free'} | {'new', json}
+ * → {'existing', json} | {'full'} | {'free'} | {'new', json, seats now}
  */
 export const claimSeatScript: Script = {
   name: 'sync.claimSeat',
@@ -25,7 +25,7 @@ redis.call('HSET', KEYS[1], ARGV[3], ARGV[4])
 redis.call('HSET', KEYS[2], ARGV[8], ARGV[3])
 for i = 1, 5 do redis.call('PEXPIRE', KEYS[i], ARGV[6]) end
 redis.call('ZADD', KEYS[6], ARGV[10], ARGV[9])
-return {'new', ARGV[4]}`,
+return {'new', ARGV[4], redis.call('HLEN', KEYS[1])}`,
   local (ops, keys, [, identity, newId, json, max, ttlMs, reserve, newIdentity, member, graceAt]) {
     const [participants, identities] = keys
     const existing = ops.hGet(identities, identity)
@@ -39,6 +39,6 @@ return {'new', ARGV[4]}`,
     ops.hSet(identities, { [newIdentity]: newId })
     for (const key of keys.slice(0, 5)) ops.pexpire(key, Number(ttlMs))
     ops.zAdd(keys[5], Number(graceAt), member)
-    return ['new', json]
+    return ['new', json, Object.keys(ops.hGetAll(participants)).length]
   }
 }
