@@ -1,4 +1,5 @@
 import type { Store } from '../store/types.js'
+import { chatKeys } from '../store/keys.js'
 
 /** Who a user is in chat events: `username` (seeds 003, 004) and `displayName` (seed 001). */
 export interface ChatUser {
@@ -11,7 +12,7 @@ export interface ChatUser {
 // away (a swept instance, an expired typing indicator) still carry the name.
 const PROFILE_TTL_MS = 24 * 60 * 60 * 1000
 
-const key = (userId: string) => `chat:profile:${userId}`
+const key = chatKeys.profile
 
 /**
  * The names of connected users, shared by every instance through the store, so an instance

@@ -95,6 +95,12 @@ export const typingKeys = {
   member: (scope: string, userId: string) => `${scope}\n${userId}`
 }
 
+/** Chat's view of users (src/chat/profiles.ts). */
+export const chatKeys = {
+  /** string (PX 24 h): JSON {username, displayName} of a user who connected, for other instances */
+  profile: onePart('chat:profile:{}')
+}
+
 /** The service API's connection registry and room activity (src/realtime). */
 export const realtimeKeys = {
   /** hash socketId → JSON {userId, username, displayName, instanceId, connectedAt} */
