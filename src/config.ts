@@ -37,6 +37,9 @@ const settings = {
   chatMaxLength: ['CHAT_MAX_LENGTH', Count(5000)],
   typingTtlMs: ['TYPING_TTL_MS', Ms(10_000)],
   instanceTtlMs: ['INSTANCE_TTL_MS', Ms(15_000)],
+  // issue 17: presence that scales (watchlists, coalesced member lists)
+  presenceWatchlistMax: ['PRESENCE_WATCHLIST_MAX', Count(100)],
+  presenceCoalesceMs: ['PRESENCE_COALESCE_MS', Ms(100)],
   logLevel: ['LOG_LEVEL', Type.Union([
     Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'),
     Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')

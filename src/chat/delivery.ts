@@ -34,9 +34,9 @@ export interface DeliveryOptions {
  * round trip per delivery. Sockets are addressed by id, on this instance or another.
  */
 export function createDelivery ({ sockets, presence, profiles, repo }: DeliveryOptions) {
-  /** To every socket of `/`. */
-  async function publish<E extends keyof ChatServerToClientEvents & string> (event: E, payload: Parameters<ChatServerToClientEvents[E]>[0]): Promise<void> {
-    await sockets.deliver([{ to: { all: true }, event, payload } as ChatEmission])
+  /** To these sockets (by id, on any instance): one emission however many they are. */
+  async function toSockets<E extends keyof ChatServerToClientEvents & string> (socketIds: string[], event: E, payload: Parameters<ChatServerToClientEvents[E]>[0]): Promise<void> {
+    await sockets.deliver([{ to: { sockets: socketIds }, event, payload } as ChatEmission])
   }
 
   async function online (room: RoomRef): Promise<OnlineUser[]> {
@@ -46,7 +46,7 @@ export function createDelivery ({ sockets, presence, profiles, repo }: DeliveryO
   }
 
   return {
-    publish,
+    toSockets,
     online,
 
     /**
