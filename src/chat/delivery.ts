@@ -34,11 +34,6 @@ export interface DeliveryOptions {
  * round trip per delivery. Sockets are addressed by id, on this instance or another.
  */
 export function createDelivery ({ sockets, presence, profiles, repo }: DeliveryOptions) {
-  /** To these sockets (by id, on any instance): one emission however many they are. */
-  async function toSockets<E extends keyof ChatServerToClientEvents & string> (socketIds: string[], event: E, payload: Parameters<ChatServerToClientEvents[E]>[0]): Promise<void> {
-    await sockets.deliver([{ to: { sockets: socketIds }, event, payload } as ChatEmission])
-  }
-
   async function online (room: RoomRef): Promise<OnlineUser[]> {
     const members = await presence.members(scopeOf(room))
     const names = await profiles.many(members.map(m => m.userId))
@@ -46,7 +41,6 @@ export function createDelivery ({ sockets, presence, profiles, repo }: DeliveryO
   }
 
   return {
-    toSockets,
     online,
 
     /**

@@ -1,6 +1,6 @@
 import type { Coalescer } from '../presence/coalesce.js'
 import type { UserStatusValue, Watchers } from '../presence/watchers.js'
-import type { Delivery } from './delivery.js'
+import type { ChatSocketPort, Delivery } from './delivery.js'
 import { scopeOf, type ChatUser, type RoomRef, type RoomView } from './types.js'
 import { presenters, type MemberList } from './vocabularies/wire.js'
 
@@ -13,14 +13,15 @@ export interface ChatPresenceParts {
 }
 
 export interface ChatPresenceOptions extends ChatPresenceParts {
-  delivery: Pick<Delivery, 'deliver' | 'toSockets' | 'view'>
+  delivery: Pick<Delivery, 'deliver' | 'view'>
+  sockets: ChatSocketPort
 }
 
 /**
  * What the chat tells about who is online, at a cost in proportion to the work (issue 17):
  * `user:status` to the user's watchers only, and each room's member list coalesced.
  */
-export function createChatPresence ({ delivery, watchers, coalescer }: ChatPresenceOptions) {
+export function createChatPresence ({ delivery, sockets, watchers, coalescer }: ChatPresenceOptions) {
   /**
    * The room's member list, now when the room was quiet (from `current`, the view the change
    * already read), else once at the end of its window, read then.
@@ -43,7 +44,8 @@ export function createChatPresence ({ delivery, watchers, coalescer }: ChatPrese
     /** `user:status` to the sockets watching the user, wherever they are; nothing when none do. */
     async status (userId: string, status: UserStatusValue): Promise<void> {
       const socketIds = await watchers.watchersOf(userId)
-      if (socketIds.length > 0) await delivery.toSockets(socketIds, 'user:status', { userId, status })
+      // One emission for all of them: one adapter message, however many instances they are on.
+      if (socketIds.length > 0) await sockets.deliver([{ to: { sockets: socketIds }, event: 'user:status', payload: { userId, status } }])
     },
 
     /** A socket joined the room; first: the user's first socket there. */

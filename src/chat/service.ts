@@ -92,7 +92,7 @@ export function createChatService (options: ChatOptions) {
   const events = createChatLifecycleEvents(onError)
   const delivery = createDelivery({ sockets, presence, profiles, repo })
   const { deliver, online, view, enterRoom, exitRoom, emptyRoom, inRoom } = delivery
-  const status = createChatPresence({ delivery, watchers: options.watchers, coalescer: options.coalescer })
+  const status = createChatPresence({ delivery, sockets, watchers: options.watchers, coalescer: options.coalescer })
   // A recovered socket keeps its id: its connect waits for the old disconnect's cleanup.
   const disconnecting = new Map<string, Promise<void>>()
 
