@@ -29,8 +29,9 @@ declare module 'fastify' {
 export default fp(async (app) => {
   const { store, instances } = app
   const onError = (err: unknown) => { app.log.warn({ err }, 'presence background work failed') }
-  const presence = createPresence({ store, lifecycle: instances, onError })
+  // Watchers first: a dead instance's watcher sockets are forgotten before its users' offline is sent.
   const watchers = createWatchers({ store, lifecycle: instances, max: app.realtimeConfig.presenceWatchlistMax })
+  const presence = createPresence({ store, lifecycle: instances, onError })
 
   const listeners = new Set<LeftListener>()
   const inflight = new Set<Promise<unknown>>()

@@ -1,4 +1,3 @@
-import type { ChatServerToClientEvents } from '../client.js'
 import type { ChatEmission } from '../socket/emission.js'
 import type { Presence } from '../presence/service.js'
 import type { Profiles } from './profiles.js'

@@ -242,6 +242,7 @@ export function createChatService (options: ChatOptions) {
     /** Payload shapes of each vocabulary (REST histories use them too). */
     presenters,
     profiles,
+    watchers: options.watchers,
     repository: repo,
     on: events.on,
     /** Hands emissions of `/` to the socket layer (a vocabulary's answer outside an ack). */
