@@ -16,7 +16,10 @@ for (const mode of modes()) {
       await newUser(app, 'Watcher'), await newUser(app, 'Bystander'), await newUser(app, 'Star'), await newUser(app, 'Other')
     ]
     const w = await ChatClient.open(t, url, watcher.token)
+    // Registered (and announced to its watchers: none yet) before anyone watches it.
+    const bRegistered = coreEvent(app, 'connection', (e) => e.user.id === bystander.user.id)
     const b = await ChatClient.open(t, url, bystander.token)
+    await bRegistered
     t.same(await w.ack('presence:subscribe', { userIds: [star.user.id, bystander.user.id, star.user.id] }), {
       ok: true, statuses: [{ userId: star.user.id, status: 'offline' }, { userId: bystander.user.id, status: 'online' }]
     }, 'statuses now, each user once')
