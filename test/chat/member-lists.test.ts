@@ -5,7 +5,7 @@ import { ChatClient, coreEvent, createGroup, flush, newUser, type TestUser } fro
 const skip = servicesSkipReason()
 if (skip) t.skip(skip, async () => {})
 
-const CROWD = 12
+const CROWD = 6
 // Long enough that a burst of joins falls into few windows however loaded the machine is.
 const COALESCE_MS = 1_000
 
