@@ -4,6 +4,7 @@ import type { ChatServerToClientEvents } from '../src/client.js'
 import { createChatService, type Chat } from '../src/chat/service.js'
 import { chatOutboxOptions, chatSocketPort, defineChatNamespace } from '../src/chat/namespace.js'
 import { createTyping, type Typing } from '../src/chat/typing.js'
+import { createCoalescer } from '../src/presence/coalesce.js'
 import { createOutbox } from '../src/socket/outbox.js'
 import { limiterNames } from '../src/store/keys.js'
 
@@ -33,11 +34,16 @@ export default fp<ChatPluginOptions>(async (app, opts) => {
   const nsp = app.io.of('/')
   const onError = (err: unknown) => { app.log.warn({ err }, 'chat background work failed') }
   const typing = createTyping({ store: app.store, ttlMs: config.typingTtlMs, throttleMs: config.typingThrottleMs, sweepIntervalMs: opts.typingSweepMs, onError })
+  const coalescer = createCoalescer({
+    intervalMs: config.presenceCoalesceMs, onError, track: (work) => { presenceHub.track(work).catch(() => {}) }
+  })
   const chat = createChatService({
     database: app.sql,
     store: app.store,
     sockets: chatSocketPort(createOutbox<ChatServerToClientEvents>(nsp, chatOutboxOptions)),
     presence: app.presence,
+    watchers: app.watchers,
+    coalescer,
     typing,
     maxLength: config.chatMaxLength,
     roomEvents: app.roomEvents,
@@ -46,18 +52,22 @@ export default fp<ChatPluginOptions>(async (app, opts) => {
   nsp.use(app.realtimeAuth.socketMiddleware({ required: true }))
   defineChatNamespace(nsp, chat, {
     sendLimiter: app.limiters.create(limiterNames.chatMessages, config.chatMessagesPerMinute, 60_000),
+    watchers: app.watchers,
     track: (work) => { presenceHub.track(work).catch(() => {}) },
     log: app.log,
     historyReplayMax: config.historyReplayMax
   })
 
   // An instance that crashed (swept by a survivor) or shut down: its users leave their rooms.
-  presenceHub.onLeft((left) => { presenceHub.track(chat.usersGone(left)).catch(onError) })
+  presenceHub.onLeft((left, _reason, offline) => { presenceHub.track(chat.usersGone(left, offline)).catch(onError) })
   typing.onExpired((entry) => { presenceHub.track(chat.typingExpired(entry)).catch(onError) })
   typing.start()
 
   app.decorate('chat', chat)
   app.decorate('typing', typing)
   services.set(app.io, chat)
-  app.addHook('onClose', async () => { await typing.close() })
+  app.addHook('onClose', async () => {
+    coalescer.close()
+    await typing.close()
+  })
 }, { name: 'chat', dependencies: ['config', 'db', 'store', 'socket-io', 'auth', 'rate-limit', 'presence', 'room-events'] })

@@ -2,9 +2,11 @@ import fp from 'fastify-plugin'
 import { createPresence, type Presence, type ScopeLeft } from '../src/presence/service.js'
 import { reportingPresence } from '../src/presence/changes.js'
 import { noRoomEvents } from '../src/services/room-events.js'
+import { createWatchers, type Watchers } from '../src/presence/watchers.js'
 
 export type LeftReason = 'sweep' | 'shutdown'
-export type LeftListener = (left: ScopeLeft[], reason: LeftReason) => void
+/** offline: users who have no socket anywhere any more (some of them were in no scope). */
+export type LeftListener = (left: ScopeLeft[], reason: LeftReason, offline: string[]) => void
 
 export interface PresenceHub {
   /**
@@ -19,6 +21,8 @@ export interface PresenceHub {
 declare module 'fastify' {
   interface FastifyInstance {
     presence: Presence
+    /** Who watches whom for `user:status` (issue 17). */
+    watchers: Watchers
     presenceHub: PresenceHub
   }
 }
@@ -27,16 +31,18 @@ declare module 'fastify' {
 export default fp(async (app) => {
   const { store, instances } = app
   const onError = (err: unknown) => { app.log.warn({ err }, 'presence background work failed') }
+  // Watchers first: a dead instance's watcher sockets are forgotten before its users' offline is sent.
+  const watchers = createWatchers({ store, lifecycle: instances, max: app.realtimeConfig.presenceWatchlistMax })
   // Its changes go to the room events port (webhooks) when there is one.
   const presence = reportingPresence(createPresence({ store, lifecycle: instances, onError }),
     app.hasDecorator('roomEvents') ? app.roomEvents : noRoomEvents)
 
   const listeners = new Set<LeftListener>()
   const inflight = new Set<Promise<unknown>>()
-  const emitLeft = (left: ScopeLeft[], reason: LeftReason) => {
-    if (left.length === 0) return
+  const emitLeft = (left: ScopeLeft[], reason: LeftReason, offline: string[]) => {
+    if (left.length === 0 && offline.length === 0) return
     for (const listener of listeners) {
-      try { listener(left, reason) } catch (err) { onError(err) }
+      try { listener(left, reason, offline) } catch (err) { onError(err) }
     }
   }
   const hub: PresenceHub = {
@@ -52,10 +58,11 @@ export default fp(async (app) => {
   }
   presence.onSweep((report) => {
     app.log.info({ instance: report.instanceId, users: report.offline.length }, 'swept presence of a dead instance')
-    emitLeft(report.left, 'sweep')
+    emitLeft(report.left, 'sweep', report.offline)
   })
 
   app.decorate('presence', presence)
+  app.decorate('watchers', watchers)
   app.decorate('presenceHub', hub)
 
   // Runs in the instance's shutdown, before it leaves the registry: let socket handlers finish,
@@ -63,7 +70,9 @@ export default fp(async (app) => {
   instances.onShutdown(async () => {
     await Promise.allSettled([...inflight])
     await presence.close()
+    watchers.close()
+    await watchers.removeInstance()
     const report = await presence.removeInstance()
-    emitLeft(report.left, 'shutdown')
+    emitLeft(report.left, 'shutdown', report.offline)
   })
 }, { name: 'presence', dependencies: ['config', 'store', 'instance'] })

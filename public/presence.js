@@ -20,6 +20,15 @@ export function createPresenceWatch (socket, onChange) {
     onChange()
   })
 
+  // A connection that was not recovered starts with no watchlist on the server: watch again.
+  socket.on('connect', () => {
+    if (socket.recovered || !subscribed || watched.size === 0) return
+    request(socket, 'presence:subscribe', { userIds: [...watched] }, SUBSCRIBE_TIMEOUT_MS).then((reply) => {
+      for (const { userId, status } of reply?.statuses ?? []) statuses.set(userId, status)
+      onChange()
+    }).catch(() => {})
+  })
+
   return {
     /** How statuses arrive: 'subscribed' (watch list) or 'broadcast' (the older fallback). */
     get mode () { return subscribed ? 'subscribed' : 'broadcast' },

@@ -39,6 +39,9 @@ const settings = {
   instanceTtlMs: ['INSTANCE_TTL_MS', Ms(15_000)],
   // issue 18: messages replayed on a join with `sinceSeq`
   historyReplayMax: ['HISTORY_REPLAY_MAX', Count(100)],
+  // issue 17: presence that scales (watchlists, coalesced member lists)
+  presenceWatchlistMax: ['PRESENCE_WATCHLIST_MAX', Count(100)],
+  presenceCoalesceMs: ['PRESENCE_COALESCE_MS', Ms(100)],
   logLevel: ['LOG_LEVEL', Type.Union([
     Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'),
     Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')

@@ -11,7 +11,8 @@ export interface Sizes {
   memoryLevels: number[]
   /** Sockets opened before the memory scenario's first reading, and kept open. */
   memoryWarmup: number
-  connectSockets: number
+  /** Distinct users in rooms of 10, each size on a fresh server (issue 17: linear, not quadratic). */
+  connectSockets: number[]
   fanoutSubscribers: number
   fanoutRates: number[]
   stepMs: number
@@ -30,7 +31,7 @@ export const SIZES: Record<Mode, Sizes> = {
   smoke: {
     memoryLevels: [150, 300],
     memoryWarmup: 20,
-    connectSockets: 100,
+    connectSockets: [100, 200],
     fanoutSubscribers: 40,
     fanoutRates: [20, 100],
     stepMs: 1000,
@@ -46,7 +47,7 @@ export const SIZES: Record<Mode, Sizes> = {
   quick: {
     memoryLevels: [1000, 2000],
     memoryWarmup: 100,
-    connectSockets: 1000,
+    connectSockets: [1000, 5000],
     fanoutSubscribers: 1000,
     fanoutRates: [2, 10, 50, 100, 200, 400, 800],
     stepMs: 3000,
@@ -62,7 +63,7 @@ export const SIZES: Record<Mode, Sizes> = {
   full: {
     memoryLevels: [5000, 10000],
     memoryWarmup: 200,
-    connectSockets: 2000,
+    connectSockets: [1000, 5000, 10000],
     fanoutSubscribers: 1000,
     fanoutRates: [2, 10, 50, 100, 150, 200, 300, 400, 600, 800, 1200, 1600],
     stepMs: 10000,

@@ -1,4 +1,3 @@
-import type { ChatServerToClientEvents } from '../client.js'
 import type { ChatEmission } from '../socket/emission.js'
 import type { Presence } from '../presence/service.js'
 import type { Profiles } from './profiles.js'
@@ -34,11 +33,6 @@ export interface DeliveryOptions {
  * round trip per delivery. Sockets are addressed by id, on this instance or another.
  */
 export function createDelivery ({ sockets, presence, profiles, repo }: DeliveryOptions) {
-  /** To every socket of `/`. */
-  async function publish<E extends keyof ChatServerToClientEvents & string> (event: E, payload: Parameters<ChatServerToClientEvents[E]>[0]): Promise<void> {
-    await sockets.deliver([{ to: { all: true }, event, payload } as ChatEmission])
-  }
-
   async function online (room: RoomRef): Promise<OnlineUser[]> {
     const members = await presence.members(scopeOf(room))
     const names = await profiles.many(members.map(m => m.userId))
@@ -46,7 +40,6 @@ export function createDelivery ({ sockets, presence, profiles, repo }: DeliveryO
   }
 
   return {
-    publish,
     online,
 
     /**

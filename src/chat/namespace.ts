@@ -3,8 +3,9 @@ import type { Identity } from '../auth/identity.js'
 import type { ChatServerToClientEvents } from '../client.js'
 import {
   ChannelJoinPayload, ChannelMessagePayload, ChannelRefPayload, ChannelTypingPayload, CodeRefPayload, GroupIdPayload,
-  GroupRefPayload, JoinGroupPayload, SendMessagePayload, TypingPayload
+  GroupRefPayload, JoinGroupPayload, PresenceUsersPayload, SendMessagePayload, TypingPayload
 } from '../contract/chat.js'
+import type { Watchers } from '../presence/watchers.js'
 import { defineNamespace, on, type NamespaceLog, type SocketContext } from '../socket/namespace.js'
 import type { Outbox } from '../socket/outbox.js'
 import type { Limiter } from '../services/limiter.js'
@@ -19,6 +20,8 @@ import { createReplay } from './replay.js'
 export interface ChatNamespaceOptions {
   /** CHAT_MESSAGES_PER_MINUTE, keyed by user, shared by all instances. */
   sendLimiter: Limiter
+  /** `presence:subscribe` / `presence:unsubscribe` (issue 17). */
+  watchers: Watchers
   /** Also told of every queued step (the presence hub waits for them before the store closes). */
   track?: (work: Promise<unknown>) => void
   log: NamespaceLog
@@ -61,6 +64,31 @@ export function chatSocketPort (outbox: ChatOutbox): ChatSocketPort {
 }
 
 /**
+ * A socket's watchlist, in the store (so any instance finds a user's watchers) and in
+ * `socket.data.watching`, which connection state recovery restores with the socket.
+ */
+function watchlistHandlers (watchers: Watchers) {
+  const listOf = (socket: Socket): string[] => Array.isArray(socket.data.watching) ? socket.data.watching : []
+  return {
+    async subscribe (userIds: string[], socket: Socket) {
+      const statuses = await watchers.subscribe(socket.id, userIds)
+      socket.data.watching = [...new Set([...listOf(socket), ...userIds])]
+      return { ok: true, statuses }
+    },
+    async unsubscribe (userIds: string[], socket: Socket) {
+      await watchers.unsubscribe(socket.id, userIds)
+      const gone = new Set(userIds)
+      socket.data.watching = listOf(socket).filter((id) => !gone.has(id))
+      return { ok: true }
+    },
+    async restore (socket: Socket) {
+      const list = listOf(socket)
+      if (list.length > 0) await watchers.subscribe(socket.id, list)
+    }
+  }
+}
+
+/**
  * The default namespace `/`: the three vocabularies as ONE event table over the chat service,
  * and each socket's connect and disconnect. `send_message`, `typing_start` and `typing_stop`
  * are shared by seeds 001 and 003: their schemas are unions, and a payload with `groupId` is a
@@ -72,6 +100,7 @@ export function defineChatNamespace (nsp: Namespace, chat: Chat, options: ChatNa
   const channels = channelHandlers(chat)
   const joinWithReplay = createReplay(chat, options.historyReplayMax)
   const limit = async (_payload: unknown, ctx: Ctx) => (await options.sendLimiter.consume(ctx.session.user.id)).ok
+  const watching = watchlistHandlers(options.watchers)
 
   /** A vocabulary handler of (payload, socketId, user, withAck). */
   const handle = <P> (fn: (payload: P, socketId: string, user: ChatUser, withAck: boolean) => Promise<unknown>) =>
@@ -80,6 +109,8 @@ export function defineChatNamespace (nsp: Namespace, chat: Chat, options: ChatNa
   async function connect ({ socket, session, outbox }: Ctx): Promise<void> {
     try {
       await chat.connect(socket.id, session.user, { recovered: socket.recovered, rooms: socket.rooms })
+      // After chat.connect, which waited for the old disconnect's cleanup (its watchlist dropped).
+      if (socket.recovered) await watching.restore(socket)
     } catch (err) {
       options.log.error({ err }, 'chat connect failed')
       if (socket.connected) {
@@ -124,7 +155,10 @@ export function defineChatNamespace (nsp: Namespace, chat: Chat, options: ChatNa
         { kind: 'channel', id: p.roomId }, p.sinceSeq, () => channels.join(p, socket.id, session.user))),
       'room:leave': on(ChannelRefPayload, handle(channels.leave)),
       message: on(ChannelMessagePayload, handle(channels.message), { limit }),
-      typing: on(ChannelTypingPayload, handle(channels.typing))
+      typing: on(ChannelTypingPayload, handle(channels.typing)),
+      // all vocabularies (issue 17)
+      'presence:subscribe': on(PresenceUsersPayload, (p, ctx: Ctx) => watching.subscribe(p.userIds, ctx.socket)),
+      'presence:unsubscribe': on(PresenceUsersPayload, (p, ctx: Ctx) => watching.unsubscribe(p.userIds, ctx.socket))
     }
   })
 }

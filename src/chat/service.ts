@@ -12,8 +12,9 @@ import { parseScope, scopeOf, userRoom, type ChatMessage, type RoomRef } from '.
 import { presenters } from './vocabularies/wire.js'
 import { createChatLifecycleEvents, messageCreatedEvent, type ChatLifecycleEventMap } from './lifecycle-events.js'
 import { noRoomEvents, type RoomEventSink } from '../services/room-events.js'
+import { createChatPresence, type ChatPresenceParts } from './presence.js'
 
-export interface ChatOptions {
+export interface ChatOptions extends ChatPresenceParts {
   database: Database
   store: Store
   /** The socket layer of `/` (its outbox): the service never sees a Socket.IO object. */
@@ -92,7 +93,9 @@ export function createChatService (options: ChatOptions) {
   const sequencer = createSequencer(database)
   const profiles = createProfiles(store)
   const events = createChatLifecycleEvents(onError)
-  const { publish, deliver, online, view, enterRoom, exitRoom, emptyRoom, inRoom } = createDelivery({ sockets, presence, profiles, repo })
+  const delivery = createDelivery({ sockets, presence, profiles, repo })
+  const { deliver, online, view, enterRoom, exitRoom, emptyRoom, inRoom } = delivery
+  const status = createChatPresence({ delivery, sockets, watchers: options.watchers, coalescer: options.coalescer })
   // A recovered socket keeps its id: its connect waits for the old disconnect's cleanup.
   const disconnecting = new Map<string, Promise<void>>()
 
@@ -126,8 +129,10 @@ export function createChatService (options: ChatOptions) {
       throw err
     }
     enterRoom(target.socketId, scope)
-    const emissions = await presenters[room.kind].joined(view(room, memberCount), target.user, joined.first)
+    const current = view(room, memberCount)
+    const emissions = await presenters[room.kind].joined(current, target.user, joined.first)
     await deliver(opts.quiet ? emissions.filter(e => e.to !== 'socket') : emissions, room, target.user.id, target.socketId)
+    await status.joined(current, joined.first)
     events.emit('room:join', { room, user: target.user, socketId: target.socketId, first: joined.first })
     const reply = emissions.find(e => e.to === 'socket')?.payload
     return { room, first: joined.first, count: joined.count, reply }
@@ -142,8 +147,9 @@ export function createChatService (options: ChatOptions) {
     if (userId === undefined) return { room, left: false, last: false }
     const user = target.user ?? await profiles.get(userId)
     if (result.left && result.last) await typingStops(user, [room])
-    const emissions = await presenters[room.kind].left(view(room), user, result.left && result.last, confirm)
-    await deliver(emissions, room, user.id, target.socketId)
+    const current = view(room)
+    await deliver(await presenters[room.kind].left(current, user, result.left && result.last, confirm), room, user.id, target.socketId)
+    await status.left(current, result.left && result.last, confirm)
     if (result.left) events.emit('room:leave', { room, user, socketId: target.socketId, last: result.last })
     return { room, left: result.left, last: result.left && result.last }
   }
@@ -242,6 +248,7 @@ export function createChatService (options: ChatOptions) {
     /** Payload shapes of each vocabulary (REST histories use them too). */
     presenters,
     profiles,
+    watchers: options.watchers,
     repository: repo,
     on: events.on,
     /** Hands emissions of `/` to the socket layer (a vocabulary's answer outside an ack). */
@@ -261,7 +268,7 @@ export function createChatService (options: ChatOptions) {
       const { firstSocket } = await presence.connect(socketId, user.id)
       enterRoom(socketId, userRoom(user.id))
       await profiles.save(user)
-      if (firstSocket) await publish('user:status', { userId: user.id, status: 'online' })
+      if (firstSocket) await status.status(user.id, 'online')
       if (restored.recovered) {
         for (const scope of [...restored.rooms]) {
           const room = parseScope(scope)
@@ -276,16 +283,17 @@ export function createChatService (options: ChatOptions) {
     /** The socket is gone: it leaves every room (left only on the user's last socket), typing cleared. */
     disconnect (socketId: string, user: ChatUser, reason = 'disconnect'): Promise<void> {
       const work = (async () => {
+        await options.watchers.drop(socketId)
         const { lastSocket, left } = await presence.disconnect(socketId)
         const rooms = left.map(l => parseScope(l.scope)).filter(r => r !== null)
         await typingStops(user, rooms)
         for (const l of left) {
           const room = parseScope(l.scope)
           if (!room || !l.last) continue
-          await deliver(await presenters[room.kind].left(view(room), user, true, false), room, user.id)
+          await status.lastLeft(room, user)
           events.emit('room:leave', { room, user, socketId, last: true })
         }
-        if (lastSocket) await publish('user:status', { userId: user.id, status: 'offline' })
+        if (lastSocket) await status.status(user.id, 'offline')
         events.emit('disconnect', { user, socketId, reason, lastSocket })
       })()
       const settled = work.catch(() => {})
@@ -294,9 +302,9 @@ export function createChatService (options: ChatOptions) {
       return work
     },
 
-    /** Users the presence hub removed without a socket event (crashed instance, shutdown). */
-    async usersGone (left: ScopeLeft[]): Promise<void> {
-      const gone = new Set<string>()
+    /** Users the presence hub removed without a socket event (crashed instance, shutdown); `offline`: gone everywhere. */
+    async usersGone (left: ScopeLeft[], offline: string[] = []): Promise<void> {
+      const gone = new Set<string>(offline)
       for (const l of left) {
         const room = parseScope(l.scope)
         if (!room) continue
@@ -304,10 +312,10 @@ export function createChatService (options: ChatOptions) {
         if (!l.last) continue
         const user = await profiles.get(l.userId)
         await typingStops(user, [room])
-        await deliver(await presenters[room.kind].left(view(room), user, true, false), room, user.id)
+        await status.lastLeft(room, user)
       }
       for (const userId of gone) {
-        if (!(await presence.isOnline(userId))) await publish('user:status', { userId, status: 'offline' })
+        if (!(await presence.isOnline(userId))) await status.status(userId, 'offline')
       }
     },
 
@@ -386,6 +394,7 @@ export function createChatService (options: ChatOptions) {
         for (const socketId of await presence.socketsOf(member.userId)) await presence.leave(socketId, scope)
       }
       emptyRoom(scope)
+      status.closed(room)
       return true
     }
   }

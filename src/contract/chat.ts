@@ -127,6 +127,17 @@ export const ChannelMessage = Type.Object({
   timestamp: IsoDate
 })
 
+// ---- presence that scales (issue 17) --------------------------------------------------------
+
+/** `presence:subscribe` / `presence:unsubscribe`: whose `user:status` this socket gets (PRESENCE_WATCHLIST_MAX in all). */
+export const PresenceUsersPayload = Type.Object({ userIds: Type.Array(Id, { maxItems: 1000 }) })
+export const UserStatusValue = Type.Union([Type.Literal('online'), Type.Literal('offline')])
+/** The ack of `presence:subscribe`: each user's status now. */
+export const PresenceSubscribeReply = Type.Object({
+  ok: Type.Literal(true),
+  statuses: Type.Array(Type.Object({ userId: Type.String(), status: UserStatusValue }))
+})
+
 // ---- REST --------------------------------------------------------------------------------
 
 export const GroupParams = Type.Object({ id: Id })

@@ -11,7 +11,7 @@ import {
 import {
   ChannelMessage, ChannelMessagePayload, ChannelRefPayload, ChannelTypingPayload, CodeRefPayload, CodeRoomMessage,
   GroupIdPayload, GroupMessage, GroupRefPayload, JoinedGroupSuccess, OnlineMember, RoomInfo, SendMessagePayload,
-  TypingPayload, JoinGroupPayload, ChannelJoinPayload, HistoryReplayed
+  TypingPayload, JoinGroupPayload, ChannelJoinPayload, HistoryReplayed, PresenceUsersPayload, PresenceSubscribeReply, UserStatusValue
 } from './chat.js'
 
 /**
@@ -62,10 +62,7 @@ export const ChannelUserTyping = Type.Object({
   roomId: Type.String(), userId: Type.String(), username: Type.String(), isTyping: Type.Boolean()
 })
 export const RoomDeleted = Type.Object({ roomId: Type.String() })
-export const UserStatus = Type.Object({
-  userId: Type.String(),
-  status: Type.Union([Type.Literal('online'), Type.Literal('offline')])
-})
+export const UserStatus = Type.Object({ userId: Type.String(), status: UserStatusValue })
 /** Sent by the host app (service API) or the admin REST broadcast: the sender chooses the payload. */
 export const AppDefined = Type.Unknown()
 
@@ -145,7 +142,14 @@ export const chatEvents = {
       summary: "Leave a channel; `last`: it was the user's last socket in it."
     },
     message: { payload: ChannelMessagePayload, reply: ChannelMessage, summary: 'Send to a channel; the ack gets the message as stored.' },
-    typing: { payload: ChannelTypingPayload, reply: Ok, summary: 'Typing (or not) in a channel.' }
+    typing: { payload: ChannelTypingPayload, reply: Ok, summary: 'Typing (or not) in a channel.' },
+    // issue 17
+    'presence:subscribe': {
+      payload: PresenceUsersPayload,
+      reply: PresenceSubscribeReply,
+      summary: "Watch users: their `user:status` comes to this socket; the ack has each one's status now. At most PRESENCE_WATCHLIST_MAX users per socket (INVALID_REQUEST beyond, nothing changed)."
+    },
+    'presence:unsubscribe': { payload: PresenceUsersPayload, reply: Ok, summary: 'Stop watching users.' }
   },
   server: {
     joined_group_success: { payload: JoinedGroupSuccess, summary: 'You joined a group.' },
@@ -170,7 +174,7 @@ export const chatEvents = {
     message: { payload: ChannelMessage, summary: 'A channel message.' },
     typing: { payload: ChannelUserTyping, summary: 'Someone types (or stopped) in a channel, to the others.' },
     'room:deleted': { payload: RoomDeleted, summary: 'The channel was deleted.' },
-    'user:status': { payload: UserStatus, summary: "A user's first socket connected or last socket went (to everyone on `/`)." },
+    'user:status': { payload: UserStatus, summary: "A watched user's first socket connected or last socket went (to the sockets watching them, `presence:subscribe`); the service API may send it to everyone (`broadcastToAll`)." },
     notification: { payload: AppDefined, summary: 'Sent by the host app (service API) or an admin broadcast; free-form.' },
     'system:announcement': { payload: AppDefined, summary: 'Sent by the host app (service API) or an admin broadcast; free-form.' },
     error: { payload: ErrorResponse, summary: 'An event failed, or the connection could not be registered.' },

@@ -6,9 +6,10 @@
  */
 import type { ChatServerToClientEvents, PublicRoomServerToClientEvents, SyncServerToClientEvents } from '../client.js'
 
-/** Who hears an emission: one socket (by id), a Socket.IO room (minus some sockets), a user's sockets, everyone. */
+/** Who hears an emission: one socket (by id), some sockets, a Socket.IO room (minus some sockets), a user's sockets, everyone. */
 export type Audience =
   | { socket: string }
+  | { sockets: string[] }
   | { room: string, except?: string[] }
   | { user: string }
   | { all: true }

@@ -17,6 +17,8 @@ export type SocketSelection = { sockets: string[] } | { room: string }
 export function createOutbox<M extends ServerEventMap> (nsp: Namespace, options: OutboxOptions = {}) {
   function operator (to: Audience) {
     if ('socket' in to) return nsp.to(to.socket)
+    // One emission for many sockets: one adapter message, however many instances they are on.
+    if ('sockets' in to) return nsp.to(to.sockets)
     if ('room' in to) return to.except === undefined || to.except.length === 0 ? nsp.to(to.room) : nsp.to(to.room).except(to.except)
     if ('user' in to) {
       if (options.userRoom === undefined) throw new Error(`outbox of ${nsp.name}: no userRoom for a user audience`)
@@ -48,6 +50,8 @@ export function createOutbox<M extends ServerEventMap> (nsp: Namespace, options:
 
   /** Hands one emission to the adapter (which carries it to every instance and stores it for recovery). */
   function send (emission: Emission<M>): void {
+    // No sockets is no one (an empty list of rooms would be everyone).
+    if ('sockets' in emission.to && emission.to.sockets.length === 0) return
     const target = operator(emission.to)
     // No `payload` key: the event goes out without an argument (not with `null`).
     if ('payload' in emission) target.emit(emission.event, emission.payload)

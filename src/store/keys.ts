@@ -77,6 +77,16 @@ export const presenceKeys = {
   online: 'online:users'
 }
 
+/** Who watches whom for `user:status` (src/presence/watchers.ts; issue 17). */
+export const watcherKeys = {
+  /** set of socket ids watching the user */
+  watchers: onePart('watchers:{}'),
+  /** set of user ids one socket watches */
+  watching: onePart('socket:{}:watching'),
+  /** set of socket ids of one instance that watch someone (dropped when it dies) */
+  instance: onePart('instance:{}:watchers')
+}
+
 /** Public-room connections per hashed IP (src/public-rooms slots). */
 export const slotKeys = {
   /** sorted set `{instanceId}|{socketId}` → acquired at (ms), one per hashed IP */

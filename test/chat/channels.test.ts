@@ -15,9 +15,12 @@ for (const mode of modes()) {
 
     // Connection: `io(url, { path: '/socket.io', query: { username, email } })` plus the token `/` requires
     const a = await ChatClient.open(t, url, alice.token, { path: '/socket.io', query: { username: 'Alice', email: 'alice@example.com' } })
-    t.same(await a.next('user:status'), { userId: alice.user.id, status: 'online' }, 'user:status online on the first socket')
+    // Live presence: `user:status` comes for the users a socket watches (CONTRACT §6)
+    t.same(await a.ack('presence:subscribe', { userIds: [alice.user.id, bob.user.id] }), {
+      ok: true, statuses: [{ userId: alice.user.id, status: 'online' }, { userId: bob.user.id, status: 'offline' }]
+    }, 'the ack has each watched user\'s status now')
     const b = await ChatClient.open(t, url, bob.token, { query: { token: bob.token } })
-    t.same(await a.next('user:status'), { userId: bob.user.id, status: 'online' })
+    t.same(await a.next('user:status'), { userId: bob.user.id, status: 'online' }, 'user:status online on the first socket')
 
     // Joining Rooms: `socket.emit('room:join', { roomId })`
     a.emit('room:join', { roomId })

@@ -80,6 +80,7 @@ if (modes().includes('services')) {
     const groupId = await createGroup(survivor.app, watcher, [ghost])
     const channelId = await createChannel(survivor.app)
     const w = await ChatClient.open(t, survivor.url, watcher.token)
+    await w.ack('presence:subscribe', { userIds: [ghost.user.id] })
     await w.ack('join_group', groupId)
     await w.ack('room:join', { roomId: channelId })
     await w.ack('join_room', 'haunted')

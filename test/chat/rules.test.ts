@@ -197,15 +197,17 @@ for (const mode of modes()) {
     const m = await ChatClient.open(t, url, member.token)
     const tab2 = await ChatClient.open(t, url, member.token)
     for (const client of [o, m, tab2]) await client.ack('join_group', groupId)
+    await m.ack('presence:subscribe', { userIds: [late.user.id] })
 
     const id = m.id
     const gone = coreEvent(app, 'disconnect', (e) => e.socketId === id)
     m.socket.io.engine.close()
     await gone
     const from = m.mark()
-    // Missed: a user coming online (to everyone), the owner typing (the group but the owner's
-    // sockets). Not for it: its own user typing in another tab (the group but that user's sockets).
-    await ChatClient.open(t, url, late.token)
+    // Missed: the owner typing (the group but the owner's sockets). Not for it: its own user
+    // typing in another tab (the group but that user's sockets), nor a watched user coming
+    // online: a disconnected socket watches no one until it is back.
+    const lateClient = await ChatClient.open(t, url, late.token)
     await o.ack('typing_start', { groupId })
     await tab2.ack('typing_start', { groupId })
     await o.next('user_typing', (d) => d.userId === member.user.id)
@@ -215,7 +217,10 @@ for (const mode of modes()) {
     t.equal(m.socket.recovered, true, 'Socket.IO recovered the connection')
     await flush(m)
     const missed = m.received.slice(from)
-    t.match(missed.filter((r) => r.event === 'user:status').map((r) => r.data), [{ userId: late.user.id, status: 'online' }])
+    t.same(missed.filter((r) => r.event === 'user:status').map((r) => r.data), [])
     t.same(missed.filter((r) => r.event === 'user_typing').map((r) => r.data.userId), [owner.user.id])
+    // The recovered socket watches what it watched before.
+    lateClient.close()
+    t.same(await m.next('user:status', undefined, from), { userId: late.user.id, status: 'offline' }, 'the watchlist came back with the socket')
   })
 }

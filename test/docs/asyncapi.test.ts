@@ -41,7 +41,7 @@ function eventsOf (doc: Doc, channelKey: string, action: 'send' | 'receive'): Ma
 const EMITTERS: Record<string, string[]> = {
   '/public-room/{roomId}': ['src/public-rooms/namespace.ts', 'plugins/health-ping.ts'],
   '/sync': ['src/sync/namespace.ts', 'src/sync/service.ts'],
-  '/': ['src/chat/vocabularies/wire.ts', 'src/chat/vocabularies/groups.ts', 'src/chat/service.ts', 'src/chat/namespace.ts']
+  '/': ['src/chat/vocabularies/wire.ts', 'src/chat/vocabularies/groups.ts', 'src/chat/service.ts', 'src/chat/namespace.ts', 'src/chat/presence.ts']
 }
 const TARGET = "(?:(?:\\w+\\s*\\?\\s*)?'(?:socket|room|others)'(?:\\s*:\\s*'(?:socket|room|others)')?,\\s*)?"
 const EMISSION = /\bevent:\s*'([^']+)'(?=\s*(?:,\s*payload\b|\}))/g

@@ -203,9 +203,13 @@ for (const mode of modes()) {
     const ben = await registerUser(app, `ben_${mode}`, 'Ben')
     const cid = await registerUser(app, `cid_${mode}`, 'Cid')
 
-    // Live Presence, server side: announce whoever connects
+    // Live Presence, server side: "Server broadcast status changes" (roomwire itself sends
+    // user:status only to the sockets that watch a user, CONTRACT §6)
     wsService.on('connection', (user) => {
       wsService.broadcastToAll('user:status', { userId: user.id, status: 'online' }).catch(t.error)
+    })
+    wsService.on('disconnect', (user) => {
+      wsService.broadcastToAll('user:status', { userId: user.id, status: 'offline' }).catch(t.error)
     })
 
     // Chat Application

@@ -15,6 +15,17 @@ export interface Presenter {
   typing (room: RoomRef, user: ChatUser, isTyping: boolean): RoomEmission[]
   /** The room was deleted (its sockets are about to be taken out). */
   closed (room: RoomRef): RoomEmission[]
+  /** The room's list of who is online, when the vocabulary has one (CONTRACT §6: coalesced per room). */
+  memberList?: MemberList
+}
+
+/** A member list is sent after the changes it names, coalesced, and read when it is sent. */
+export interface MemberList {
+  emission (view: RoomView): Promise<RoomEmission>
+  /** first: the user's first socket joined. */
+  afterJoin (first: boolean): boolean
+  /** last: the user's last socket left; confirm: the socket asked to leave. */
+  afterLeave (last: boolean, confirm: boolean): boolean
 }
 
 type Events = ChatServerToClientEvents
@@ -76,20 +87,19 @@ const groups: Presenter = {
     const out = [emit('socket', 'joined_group_success', {
       groupId, memberCount: await view.memberCount(), onlineCount: online.length, onlineMembers: online
     })]
-    if (first) {
-      out.push(emit('others', 'user_joined_group', { groupId, userId: user.id, userName: user.displayName }))
-      out.push(emit('room', 'room_members_update', { groupId, onlineMembers: online }))
-    }
+    if (first) out.push(emit('others', 'user_joined_group', { groupId, userId: user.id, userName: user.displayName }))
     return out
   },
   async left (view, user, last, confirm) {
     const groupId = view.ref.id
     const out = confirm ? [emit('socket', 'left_group_success', { groupId })] : []
-    if (last) {
-      out.push(emit('others', 'user_left_group', { groupId, userId: user.id }))
-      out.push(emit('room', 'room_members_update', { groupId, onlineMembers: await onlineMembers(view) }))
-    }
+    if (last) out.push(emit('others', 'user_left_group', { groupId, userId: user.id }))
     return out
+  },
+  memberList: {
+    emission: async (view) => emit('room', 'room_members_update', { groupId: view.ref.id, onlineMembers: await onlineMembers(view) }),
+    afterJoin: (first) => first,
+    afterLeave: (last) => last
   },
   message: (m) => [emit('room', 'message_received', groupMessage(m))],
   typing: (room, user, isTyping) => [isTyping
@@ -105,13 +115,17 @@ async function usersOnline (view: RoomView) {
 /** Seed 003. */
 const codeRooms: Presenter = {
   async joined (view) {
-    return [emit('socket', 'joined_room', view.ref.id), emit('room', 'users_online', await usersOnline(view))]
+    return [emit('socket', 'joined_room', view.ref.id)]
   },
-  async left (view, _user, last, confirm) {
-    const out = confirm ? [emit('socket', 'left_room', view.ref.id)] : []
-    // The list changes only when the user's last socket went; a leave is always answered.
-    if (last || confirm) out.push(emit('room', 'users_online', await usersOnline(view)))
-    return out
+  async left (view, _user, _last, confirm) {
+    return confirm ? [emit('socket', 'left_room', view.ref.id)] : []
+  },
+  memberList: {
+    emission: async (view) => emit('room', 'users_online', await usersOnline(view)),
+    // As seed 003: every join is answered with the list; it changes on a leave only when the
+    // user's last socket went, and a leave is always answered.
+    afterJoin: () => true,
+    afterLeave: (last, confirm) => last || confirm
   },
   message: (m) => [emit('room', 'new_message', codeRoomMessage(m))],
   typing: (_room, user, isTyping) => [emit('others', isTyping ? 'user_typing' : 'user_stop_typing', { username: user.username, userId: user.id })],
