@@ -4,7 +4,7 @@ import Type from 'typebox'
 export const ErrorResponse = Type.Object({
   code: Type.String(),
   message: Type.String()
-})
+}, { examples: [{ code: 'ROOM_NOT_FOUND', message: 'Room not found' }] })
 
 export const Uuid = Type.String({ format: 'uuid' })
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) })
