@@ -76,7 +76,7 @@ export const AdminRoomMember = Type.Object({
 export const AdminMessage = Type.Object({
   ...ChannelMessage.properties,
   metadata: Nullable(Metadata)
-}, { examples: [{ ...(ChannelMessage.examples as object[])[0], metadata: null }] })
+}, { examples: [{ ...(ChannelMessage as unknown as { examples: object[] }).examples[0], metadata: null }] })
 
 export const AdminRoomStats = Type.Object({
   roomId: Type.String(),
