@@ -17,7 +17,6 @@ exports.create = function create ({ service, nodeModuleEmitKind }) {
   }
   return {
     transpile (input, { fileName }) {
-      if (process.env.RW_DEBUG) process.stderr.write('esbuild ' + fileName + '\n')
       const { code, map } = transformSync(input, { ...options, sourcefile: fileName })
       return { outputText: code, sourceMapText: map }
     }
