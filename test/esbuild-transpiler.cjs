@@ -1,4 +1,4 @@
-// ts-node's transpiler for the test suite (tsconfig.tap.json). Every test file is a process that
+// ts-node's transpiler for the test suite (tsconfig.json's `ts-node` section). Every test file is a process that
 // loads the whole app from source: TypeScript's transpileModule was seconds of each one, esbuild
 // strips the same types in a fraction of that. Types are checked by `npm run typecheck`.
 const { transformSync } = require('esbuild')
