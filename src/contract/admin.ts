@@ -29,7 +29,7 @@ export const CreateRoomBody = Type.Object({
   /** A user id; an admin JWT's own id when left out. */
   createdBy: Type.Optional(Id),
   metadata: Type.Optional(Metadata)
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ name: 'support', namespace: 'helpdesk', metadata: { tier: 'gold' } }] })
 
 export const ListRoomsQuery = Type.Object({
   namespace: Type.Optional(Text({ minLength: 1, maxLength: 64 })),
@@ -54,6 +54,18 @@ export const AdminRoom = Type.Object({
   /** Ids of the users in the room now. */
   members: Type.Array(Type.String()),
   memberCount: Type.Integer()
+}, {
+  examples: [{
+    id: 'e4d3c2b1-a0f9-4e8d-9c7b-6a5f4e3d2c1b',
+    name: 'support',
+    namespace: 'helpdesk',
+    createdBy: '3f2b8c1e-5d4a-4e6f-9a7b-1c2d3e4f5a6b',
+    metadata: { tier: 'gold' },
+    createdAt: '2026-05-01T09:00:00.000Z',
+    lastActivity: '2026-05-04T18:33:00.000Z',
+    members: ['3f2b8c1e-5d4a-4e6f-9a7b-1c2d3e4f5a6b'],
+    memberCount: 1
+  }]
 })
 
 /** A room in a list: no metadata (GET /api/rooms/:id has it). */
@@ -64,12 +76,12 @@ export const AdminRoomMember = Type.Object({
   username: Type.String(),
   displayName: Type.String(),
   sockets: Type.Integer()
-})
+}, { examples: [{ userId: '3f2b8c1e-5d4a-4e6f-9a7b-1c2d3e4f5a6b', username: 'alice', displayName: 'Alice', sockets: 2 }] })
 
 export const AdminMessage = Type.Object({
   ...ChannelMessage.properties,
   metadata: Nullable(Metadata)
-})
+}, { examples: [{ ...(ChannelMessage as unknown as { examples: object[] }).examples[0], metadata: null }] })
 
 export const AdminRoomStats = Type.Object({
   roomId: Type.String(),
@@ -79,6 +91,16 @@ export const AdminRoomStats = Type.Object({
   messageCount: Type.Integer(),
   createdAt: IsoDate,
   lastActivity: IsoDate
+}, {
+  examples: [{
+    roomId: 'e4d3c2b1-a0f9-4e8d-9c7b-6a5f4e3d2c1b',
+    name: 'support',
+    memberCount: 1,
+    socketCount: 2,
+    messageCount: 128,
+    createdAt: '2026-05-01T09:00:00.000Z',
+    lastActivity: '2026-05-04T18:33:00.000Z'
+  }]
 })
 
 export const AdminStats = Type.Object({
@@ -87,7 +109,7 @@ export const AdminStats = Type.Object({
   onlineUsers: Type.Integer(),
   totalRooms: Type.Integer(),
   totalMessages: Type.Integer()
-})
+}, { examples: [{ totalConnections: 1523, activeConnections: 87, onlineUsers: 64, totalRooms: 12, totalMessages: 40210 }] })
 
 /** `target` says who gets `event` with `data`: a room's sockets, some users' sockets, or everyone on `/`. */
 export const BroadcastBody = Type.Union([
@@ -110,7 +132,7 @@ export const BroadcastBody = Type.Union([
     data: Type.Unknown(),
     except: Type.Optional(SocketIds)
   }, { additionalProperties: false })
-])
+], { examples: [{ target: 'room', roomId: 'e4d3c2b1-a0f9-4e8d-9c7b-6a5f4e3d2c1b', event: 'announcement', data: { text: 'Maintenance at 22:00 UTC' } }] })
 
 export const DisconnectBody = Type.Union([
   Type.Object({ reason: Type.Optional(Text({ minLength: 1, maxLength: 200 })) }, { additionalProperties: false }),
@@ -142,7 +164,7 @@ export const adminRouteSchemas = {
   disconnectUser: route('admin', 'Disconnect every socket of a user', {
     params: UserParams,
     body: DisconnectBody,
-    response: { 200: Type.Object({ ok: Type.Literal(true), disconnected: Type.Integer() }), ...errors }
+    response: { 200: Type.Object({ ok: Type.Literal(true), disconnected: Type.Integer({ examples: [2] }) }), ...errors }
   }, adminAuth)
 }
 

@@ -34,6 +34,10 @@ const IsoDate = Type.String({ format: 'date-time' })
 /** Seed 003 room codes: any text, trimmed and upper-cased by the server. */
 const RoomCode = Text({ maxLength: 200 })
 
+const ALICE = '3f2b8c1e-5d4a-4e6f-9a7b-1c2d3e4f5a6b'
+const GROUP_ID = 'd1e2f3a4-b5c6-4d7e-8f90-a1b2c3d4e5f6'
+const CHANNEL_ID = 'e4d3c2b1-a0f9-4e8d-9c7b-6a5f4e3d2c1b'
+
 // ---- client → server ---------------------------------------------------------------------
 
 /** Seed 001: `join_group(groupId)`; `{groupId}` accepted too. */
@@ -88,6 +92,19 @@ export const GroupMessage = Type.Object({
   replyToId: Nullable(Type.String()),
   clientMessageId: Nullable(Type.String()),
   createdAt: IsoDate
+}, {
+  examples: [{
+    id: 'a8f5f167-6a3c-4b1e-9d2f-3c4b5a6d7e8f',
+    groupId: GROUP_ID,
+    seq: 42,
+    sender: { id: ALICE, name: 'Alice' },
+    user: { id: ALICE, name: 'Alice' },
+    content: 'See you at eight!',
+    type: 'text',
+    replyToId: null,
+    clientMessageId: 'c-1717000000000-1',
+    createdAt: '2026-05-04T18:32:05.000Z'
+  }]
 })
 
 export const JoinedGroupSuccess = Type.Object({
@@ -125,6 +142,17 @@ export const ChannelMessage = Type.Object({
   content: Type.String(),
   type: Type.String(),
   timestamp: IsoDate
+}, {
+  examples: [{
+    id: 'b7e6d5c4-3a2b-4c1d-8e9f-0a1b2c3d4e5f',
+    roomId: CHANNEL_ID,
+    seq: 7,
+    userId: ALICE,
+    username: 'alice',
+    content: 'Deploy is green',
+    type: 'text',
+    timestamp: '2026-05-04T18:33:00.000Z'
+  }]
 })
 
 // ---- presence that scales (issue 17) --------------------------------------------------------
@@ -147,7 +175,7 @@ export const CreateGroupBody = Type.Object({
   name: Text({ minLength: 1, maxLength: 100 }),
   description: Type.Optional(Text({ maxLength: 1000 })),
   isPrivate: Type.Optional(Type.Boolean())
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ name: 'Book club', description: 'One chapter a week', isPrivate: true }] })
 
 const Role = Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('member')])
 
@@ -157,7 +185,7 @@ export const AddMemberBody = Type.Object({
   role: Type.Optional(Type.String({ pattern: '^([Mm][Ee][Mm][Bb][Ee][Rr]|[Aa][Dd][Mm][Ii][Nn])$' })),
   /** For users of an embedding app that are not registered here. */
   userName: Type.Optional(Name)
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ userId: '5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d', role: 'member' }] })
 
 export const Group = Type.Object({
   id: Type.String(),
@@ -170,6 +198,18 @@ export const Group = Type.Object({
   /** The caller's role. */
   role: Role,
   lastSeq: Type.Integer()
+}, {
+  examples: [{
+    id: GROUP_ID,
+    name: 'Book club',
+    description: 'One chapter a week',
+    isPrivate: true,
+    createdBy: ALICE,
+    createdAt: '2026-05-01T09:00:00.000Z',
+    memberCount: 3,
+    role: 'owner',
+    lastSeq: 42
+  }]
 })
 
 export const Member = Type.Object({
@@ -177,7 +217,7 @@ export const Member = Type.Object({
   userName: Type.String(),
   role: Role,
   joinedAt: IsoDate
-})
+}, { examples: [{ userId: ALICE, userName: 'Alice', role: 'owner', joinedAt: '2026-05-01T09:00:00.000Z' }] })
 
 export const HistoryQuery = Type.Object({
   /** Cursor: only messages with a smaller `seq` (the previous page's `nextCursor`). */
@@ -191,13 +231,13 @@ export const GroupPresence = Type.Object({
   onlineUserIds: Type.Array(Type.String()),
   socketCount: Type.Integer(),
   onlineMembers: Type.Array(OnlineMember)
-})
+}, { examples: [{ groupId: GROUP_ID, onlineCount: 1, onlineUserIds: [ALICE], socketCount: 2, onlineMembers: [{ userId: ALICE, userName: 'Alice' }] }] })
 
 export const CreateChannelBody = Type.Object({
   name: Text({ minLength: 1, maxLength: 100 }),
   namespace: Type.Optional(Text({ minLength: 1, maxLength: 64 })),
   metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown()))
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ name: 'deploys', namespace: 'team-a', metadata: { topic: 'CI and releases' } }] })
 
 /** `GET /api/groups`: a page of the caller's groups. */
 export const PageQuery = Type.Object({
@@ -220,6 +260,17 @@ export const Channel = Type.Object({
   createdAt: IsoDate,
   lastActivityAt: IsoDate,
   lastSeq: Type.Integer()
+}, {
+  examples: [{
+    id: CHANNEL_ID,
+    name: 'deploys',
+    namespace: 'team-a',
+    createdBy: ALICE,
+    metadata: { topic: 'CI and releases' },
+    createdAt: '2026-05-01T09:00:00.000Z',
+    lastActivityAt: '2026-05-04T18:33:00.000Z',
+    lastSeq: 7
+  }]
 })
 /** A channel in a list: no metadata (GET /api/channels/:id has it). */
 export const ChannelListItem = Type.Omit(Channel, ['metadata'])
@@ -254,7 +305,7 @@ export const channelRouteSchemas = {
     querystring: ChannelListQuery,
     response: { 200: Type.Object({ channels: Type.Array(ChannelListItem), nextCursor: NextCursor }), ...errors }
   }, bearerAuth),
-  get: route('channels', 'A channel and how many are online in it', { params: GroupParams, response: { 200: Type.Object({ channel: Channel, onlineCount: Type.Integer() }), ...errors } }, bearerAuth),
+  get: route('channels', 'A channel and how many are online in it', { params: GroupParams, response: { 200: Type.Object({ channel: Channel, onlineCount: Type.Integer({ examples: [2] }) }), ...errors } }, bearerAuth),
   messages: route('channels', 'Channel history, newest first, by cursor', {
     params: GroupParams,
     querystring: HistoryQuery,

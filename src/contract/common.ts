@@ -32,7 +32,7 @@ export const NextCursor = Type.Union([Type.String(), Type.Null()])
 export const ErrorResponse = Type.Object({
   code: Type.String(),
   message: Type.String()
-})
+}, { examples: [{ code: 'ROOM_NOT_FOUND', message: 'Room not found' }] })
 
 export const Uuid = Type.String({ format: 'uuid' })
 export const IdParams = Type.Object({ id: Text({ minLength: 1, maxLength: 100 }) })

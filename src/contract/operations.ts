@@ -34,6 +34,27 @@ export const Overview = Type.Object({
   instances: Type.Array(InstanceView),
   stats: AdminStats,
   publicRooms: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), capacity: Type.Integer(), currentOccupancy: Type.Integer() }))
+}, {
+  examples: [{
+    at: 1777919400000,
+    instanceTtlMs: 15000,
+    instances: [{
+      instanceId: 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d',
+      alive: true,
+      self: true,
+      snapshot: {
+        instanceId: 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d',
+        at: 1777919399000,
+        startedAt: 1777915800000,
+        connections: { '/': 12, '/sync': 3 },
+        rooms: { '/': 4, '/sync': 1 },
+        counters: { eventsReceived: 5120, eventsSent: 20480, messagesReceived: 830, rateLimited: 2, errors: 0, slowConsumers: 0 },
+        latencyBuckets: [['0.005', 4800], ['0.05', 5100], ['+Inf', 5120]]
+      }
+    }],
+    stats: { totalConnections: 1523, activeConnections: 15, onlineUsers: 11, totalRooms: 12, totalMessages: 40210 },
+    publicRooms: [{ id: '7c9e6679-7425-40de-944b-e07fc1f90ae7', name: 'Lobby', capacity: 50, currentOccupancy: 3 }]
+  }]
 })
 
 export const operationsRouteSchemas = {

@@ -16,6 +16,9 @@ export const PublicRoomErrorCode = {
   CONNECTION_TIMEOUT: 'CONNECTION_TIMEOUT'
 } as const
 
+const EXAMPLE_ROOM = { id: '7c9e6679-7425-40de-944b-e07fc1f90ae7', name: 'Lobby', capacity: 50, createdBy: '3f2b8c1e-5d4a-4e6f-9a7b-1c2d3e4f5a6b', createdAt: '2026-05-04T18:30:00.000Z', currentOccupancy: 3 }
+const EXAMPLE_USER = { userId: 'anon_5f3c2a1b', userName: 'Guest 42' }
+
 // A non-blank text: at least one character that is not white space (the handler trims it).
 const Words = (maxLength: number) => Text({ minLength: 1, maxLength, nonBlank: true })
 
@@ -27,12 +30,12 @@ export const PublicRoom = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
   /** Distinct users connected to the room's namespace and joined, on every instance. */
   currentOccupancy: Type.Integer({ minimum: 0 })
-})
+}, { examples: [EXAMPLE_ROOM] })
 
 export const CreateRoomBody = Type.Object({
   name: Words(100),
   capacity: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 }))
-})
+}, { examples: [{ name: 'Lobby', capacity: 50 }] })
 
 export const RoomParams = Type.Object({ roomId: Text({ minLength: 1, maxLength: 100 }) })
 
@@ -43,24 +46,24 @@ export const ListRoomsQuery = Type.Object({
   cursor: Type.Optional(Cursor)
 })
 
-export const RoomList = Type.Object({ rooms: Type.Array(PublicRoom), nextCursor: NextCursor })
+export const RoomList = Type.Object({ rooms: Type.Array(PublicRoom), nextCursor: NextCursor }, { examples: [{ rooms: [EXAMPLE_ROOM], nextCursor: null }] })
 
-export const CreateUserBody = Type.Object({ userName: Words(64) })
+export const CreateUserBody = Type.Object({ userName: Words(64) }, { examples: [{ userName: 'Guest 42' }] })
 
-export const AnonymousUser = Type.Object({ userId: Type.String(), userName: Type.String() })
+export const AnonymousUser = Type.Object({ userId: Type.String(), userName: Type.String() }, { examples: [EXAMPLE_USER] })
 
-export const MembershipBody = Type.Object({ userId: Text({ minLength: 1, maxLength: 100 }) })
+export const MembershipBody = Type.Object({ userId: Text({ minLength: 1, maxLength: 100 }) }, { examples: [{ userId: EXAMPLE_USER.userId }] })
 
 export const JoinReply = Type.Object({
   room: PublicRoom,
   member: Type.Object({ userId: Type.String(), userName: Type.String(), joinedAt: Type.String({ format: 'date-time' }) })
-})
+}, { examples: [{ room: EXAMPLE_ROOM, member: { ...EXAMPLE_USER, joinedAt: '2026-05-04T18:31:12.000Z' } }] })
 
 export const LeaveReply = Type.Object({
   /** false when the user was neither a member nor present (leaving twice is not an error). */
   left: Type.Boolean(),
   room: PublicRoom
-})
+}, { examples: [{ left: true, room: { ...EXAMPLE_ROOM, currentOccupancy: 2 } }] })
 
 export const ParticipantsQuery = Type.Object({
   limit: Type.Optional(PageLimit),
@@ -73,7 +76,7 @@ export const ParticipantList = Type.Object({
   participants: Type.Array(AnonymousUser),
   currentOccupancy: Type.Integer({ minimum: 0 }),
   nextCursor: Type.Union([Type.String(), Type.Null()])
-})
+}, { examples: [{ participants: [EXAMPLE_USER], currentOccupancy: 1, nextCursor: null }] })
 
 export const publicRoomRouteSchemas = {
   createRoom: route('public rooms', 'Create a public room', { body: CreateRoomBody, response: { 201: PublicRoom, 400: ErrorResponse, 401: ErrorResponse } }, bearerAuth),

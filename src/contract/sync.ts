@@ -13,7 +13,7 @@ export const CreateSyncRoomBodySchema = Type.Object({
   password: Type.Optional(Text({ minLength: 1, maxLength: 256 })),
   maxParticipants: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
   mediaUrl: Type.Optional(Text({ minLength: 1, maxLength: 2048 }))
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ name: 'Movie night', password: 'popcorn', maxParticipants: 10, mediaUrl: 'https://example.com/film.mp4' }] })
 
 /** A room as clients see it: never the password hash, only whether there is one. */
 export const SyncRoomSchema = Type.Object({
@@ -27,6 +27,19 @@ export const SyncRoomSchema = Type.Object({
   createdAt: Type.String(),
   lastActivityAt: Type.String(),
   expiresAt: Type.String()
+}, {
+  examples: [{
+    id: '9b2d7e4a-1c3f-4a5b-8d6e-0f1a2b3c4d5e',
+    code: 'K7M2Q9XZ',
+    name: 'Movie night',
+    hasPassword: true,
+    maxParticipants: 10,
+    mediaUrl: 'https://example.com/film.mp4',
+    ownerId: '3f2b8c1e-5d4a-4e6f-9a7b-1c2d3e4f5a6b',
+    createdAt: '2026-05-04T18:30:00.000Z',
+    lastActivityAt: '2026-05-04T18:45:00.000Z',
+    expiresAt: '2026-05-05T18:45:00.000Z'
+  }]
 })
 
 export const RoomCodeParamsSchema = Type.Object({

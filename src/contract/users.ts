@@ -16,7 +16,7 @@ export const UserSearchReply = Type.Object({
   users: Type.Array(PublicUser),
   /** Null on the last page. */
   nextCursor: Type.Union([Type.String(), Type.Null()])
-})
+}, { examples: [{ users: [{ id: '3f2b8c1e-5d4a-4e6f-9a7b-1c2d3e4f5a6b', username: 'alice', displayName: 'Alice' }], nextCursor: 'alice' }] })
 
 export const userRouteSchemas = {
   search: route('users', 'Registered users whose username starts with `q`, by username', {

@@ -18,6 +18,11 @@ export interface Database {
 export interface DatabaseOptions {
   databaseUrl?: string
   dataDir: string
+  /**
+   * A dump of a migrated cluster (`snapshotPglite`) to start an in-memory PGlite from: initdb is
+   * most of PGlite's start-up, and the test suite opens one per file.
+   */
+  pgliteSnapshot?: Blob
 }
 
 // Any 64-bit number works: every roomwire instance takes the same lock so that instances
@@ -27,7 +32,7 @@ const MIGRATION_LOCK = 727_274_933
 export async function createDatabase (options: DatabaseOptions): Promise<Database> {
   return options.databaseUrl
     ? await createPostgres(options.databaseUrl)
-    : await createPglite(options.dataDir)
+    : await createPglite(options.dataDir, options.pgliteSnapshot)
 }
 
 async function createPostgres (url: string): Promise<Database> {
@@ -62,13 +67,24 @@ async function createPostgres (url: string): Promise<Database> {
   }
 }
 
-async function createPglite (dataDir: string): Promise<Database> {
+async function createPglite (dataDir: string, snapshot?: Blob): Promise<Database> {
+  const { client, db } = await openPglite(dataDir, snapshot)
+  return {
+    db: db as unknown as Db,
+    kind: 'pglite',
+    async ping () { await client.query('select 1') },
+    async close () { await client.close() }
+  }
+}
+
+/** PGlite on `dataDir` (or in memory, from `snapshot` when given), migrated. */
+async function openPglite (dataDir: string, snapshot?: Blob) {
   const { PGlite } = await import('@electric-sql/pglite')
   const { drizzle } = await import('drizzle-orm/pglite')
   const { migrate } = await import('drizzle-orm/pglite/migrator')
   let client
   if (dataDir === 'memory') {
-    client = new PGlite()
+    client = new PGlite(snapshot ? { loadDataDir: snapshot } : {})
   } else {
     const dir = resolve(dataDir)
     mkdirSync(dir, { recursive: true })
@@ -76,12 +92,18 @@ async function createPglite (dataDir: string): Promise<Database> {
   }
   await client.waitReady
   const db = drizzle(client, { schema })
+  // Against a snapshot this only reads the journal: every migration is applied already.
   await migrate(db, { migrationsFolder })
-  return {
-    db: db as unknown as Db,
-    kind: 'pglite',
-    async ping () { await client.query('select 1') },
-    async close () { await client.close() }
+  return { client, db }
+}
+
+/** A fresh in-memory cluster with every migration applied, dumped for `pgliteSnapshot`. */
+export async function snapshotPglite (): Promise<Blob> {
+  const { client } = await openPglite('memory')
+  try {
+    return await client.dumpDataDir('none')
+  } finally {
+    await client.close()
   }
 }
 

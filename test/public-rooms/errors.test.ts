@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { eq } from 'drizzle-orm'
-import { buildTestApp, connected, freshPostgresUrl, modes, registerUser, servicesSkipReason, sharedPglite, type Mode } from '../helper.js'
+import { buildTestApp, connected, freshPglite, freshPostgresUrl, modes, registerUser, servicesSkipReason, sharedPglite, type Mode } from '../helper.js'
 import { createDatabase } from '../../src/db/index.js'
 import { publicRooms } from '../../src/db/schema/public-rooms.js'
 import { createRoom, createUser, ELSEWHERE, flush, occupancy, restJoin, restLeave, SeedClient } from './fixtures.js'
@@ -13,7 +13,7 @@ if (skip) t.skip(skip, () => {})
 async function ownDatabase (mode: Mode) {
   return mode === 'services'
     ? await createDatabase({ databaseUrl: await freshPostgresUrl('closed-under-the-app'), dataDir: 'memory' })
-    : await createDatabase({ dataDir: 'memory' })
+    : await freshPglite()
 }
 
 /** The database buildTestApp would use, opened here too so that a test can change rows under the app. */
