@@ -63,7 +63,13 @@ const settings = {
   webhookRetryBaseMs: ['WEBHOOK_RETRY_BASE_MS', Ms(1_000)],
   webhookRetryMaxMs: ['WEBHOOK_RETRY_MAX_MS', Ms(300_000)],
   webhookMaxAttempts: ['WEBHOOK_MAX_ATTEMPTS', Count(10)],
-  webhookQueueBound: ['WEBHOOK_QUEUE_BOUND', Count(10_000)]
+  webhookQueueBound: ['WEBHOOK_QUEUE_BOUND', Count(10_000)],
+  // Issue 16, sockets (CONTRACT §10, §11): inbound budget, slow consumers, drain
+  wsEventRate: ['WS_EVENT_RATE', Count(50)],
+  wsEventBurst: ['WS_EVENT_BURST', Count(100)],
+  wsAbuseSeconds: ['WS_ABUSE_SECONDS', Type.Number({ exclusiveMinimum: 0, default: 5 })],
+  wsMaxBufferedBytes: ['WS_MAX_BUFFERED_BYTES', Type.Integer({ minimum: 1024, default: 1_048_576 })],
+  shutdownDrainMs: ['SHUTDOWN_DRAIN_MS', Type.Integer({ minimum: 0, default: 10_000 })]
 } as const satisfies Record<string, readonly [string, TSchema]>
 
 type Settings = typeof settings
