@@ -5,10 +5,25 @@
 import type { Redis } from 'ioredis'
 import type { Namespace, Server, ServerOptions } from 'socket.io'
 import { createAdapter } from '@socket.io/redis-streams-adapter'
-import { SessionAwareAdapter, type BroadcastOptions } from 'socket.io-adapter'
+import { Adapter, SessionAwareAdapter, type BroadcastOptions } from 'socket.io-adapter'
 
-/** What SessionAwareAdapter keeps of a broadcast for connection state recovery (a private field). */
-interface StoredPacket { id: string, opts: BroadcastOptions, data: unknown[], emittedAt: number }
+/** What SessionAwareAdapter keeps of a broadcast for connection state recovery (a private field), and its size. */
+interface StoredPacket { id: string, opts: BroadcastOptions, data: unknown[], emittedAt: number, size?: number }
+
+/** What connection state recovery keeps, per namespace (CONTRACT §10): the oldest go first. */
+export interface RecoveryLimits { maxPackets: number, maxBytes: number }
+
+/**
+ * A broadcast whose audience is exactly one socket of this instance: a reply (an error, `joined_*`,
+ * `room:state`…, and every `socket.emit`, which with recovery on goes through the adapter). It is
+ * written to the socket and not kept for recovery (NOTES.md): one client's flood of replies must
+ * not fill, or in Redis evict, what other clients need to recover.
+ */
+export function toOneLocalSocket (nsp: Namespace, opts: BroadcastOptions): boolean {
+  if (opts.rooms.size !== 1 || (opts.except !== undefined && opts.except.size > 0)) return false
+  const [only] = opts.rooms
+  return nsp.sockets.has(only)
+}
 
 // Shared by every stored broadcast sent to everyone, or excepting no one: recovery only reads them.
 const NO_ROOMS: Set<string> = new Set()
@@ -31,6 +46,11 @@ function storedOptions (opts: BroadcastOptions): BroadcastOptions {
  */
 export class ClosableSessionAwareAdapter extends SessionAwareAdapter {
   private timers: NodeJS.Timeout[]
+  /** Overridden by boundedSessionAwareAdapter; these are the defaults. */
+  protected limits: RecoveryLimits = { maxPackets: 10_000, maxBytes: 16 * 1024 * 1024 }
+  /** The stored packets' sizes summed, and how many were stored when it was last summed. */
+  private storedBytes = 0
+  private countedPackets = 0
 
   constructor (nsp: Namespace) {
     // The constructor keeps no handle on its timer: record the intervals it starts (synchronously).
@@ -57,6 +77,10 @@ export class ClosableSessionAwareAdapter extends SessionAwareAdapter {
    * user who comes online announced to all of `/`, that was a connection's largest cost.
    */
   override broadcast (packet: { data: unknown[] }, opts: BroadcastOptions): void {
+    if (toOneLocalSocket(this.nsp, opts)) {
+      Adapter.prototype.broadcast.call(this, packet as Parameters<Adapter['broadcast']>[0], opts)
+      return
+    }
     const stored = (this as unknown as { packets: StoredPacket[] }).packets
     const count = stored.length
     super.broadcast(packet, opts)
@@ -64,12 +88,37 @@ export class ClosableSessionAwareAdapter extends SessionAwareAdapter {
     const last = stored[stored.length - 1]
     last.opts = storedOptions(opts)
     last.data = last.data.slice()
+    last.size = JSON.stringify(last.data).length
+    this.bound(stored, count, last.size)
+  }
+
+  /** Drops the oldest stored packets beyond the limits (the library only drops them after 2 min). */
+  private bound (stored: StoredPacket[], countBefore: number, added: number): void {
+    // The library's minute timer drops expired packets from the front: sum again after it did.
+    if (countBefore !== this.countedPackets) this.storedBytes = stored.reduce((sum, p) => sum + (p.size ?? 0), 0) - added
+    this.storedBytes += added
+    let excess = 0
+    let bytes = this.storedBytes
+    while (stored.length - excess > this.limits.maxPackets || (bytes > this.limits.maxBytes && stored.length - excess > 1)) {
+      bytes -= stored[excess].size ?? 0
+      excess++
+    }
+    if (excess > 0) stored.splice(0, excess)
+    this.storedBytes = bytes
+    this.countedPackets = stored.length
   }
 
   override close (): void {
     for (const timer of this.timers) clearInterval(timer)
     this.timers = []
     super.close()
+  }
+}
+
+/** The in-memory recovery adapter keeping at most `limits` per namespace. */
+export function boundedSessionAwareAdapter (limits: RecoveryLimits): typeof ClosableSessionAwareAdapter {
+  return class BoundedSessionAwareAdapter extends ClosableSessionAwareAdapter {
+    protected override limits = limits
   }
 }
 
@@ -128,6 +177,11 @@ export function closableStreamsAdapter (client: Redis, options: StreamsOptions):
   // Socket.IO calls it with `new`: a function returning the adapter, not an arrow function.
   return function (nsp: Namespace) {
     const adapter = factory(nsp) as ReturnType<typeof factory> & { uid: string }
+    // A reply to one socket of this instance is written locally: no XADD, nothing kept for recovery.
+    const broadcast = adapter.broadcast
+    adapter.broadcast = function (packet, opts) {
+      return broadcast.call(this, packet, toOneLocalSocket(nsp, opts) ? { ...opts, flags: { ...opts.flags, local: true } } : opts)
+    }
     open.set(nsp.name, (open.get(nsp.name) ?? 0) + 1)
     const close = adapter.close
     adapter.close = () => {
