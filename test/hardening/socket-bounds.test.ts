@@ -146,15 +146,15 @@ for (const mode of modes()) {
     ;(raw as unknown as { _socket: { pause (): void } })._socket.pause()
     const pong = setInterval(() => { raw.send('3') }, 1_000)
     t.teardown(() => { clearInterval(pong) })
-    let gone = false
-    const dropped = new Promise<string>((resolve) => { slow.once('disconnect', (reason) => { gone = true; resolve(reason) }) })
+    const state = { gone: false }
+    const dropped = new Promise<string>((resolve) => { slow.once('disconnect', (reason) => { state.gone = true; resolve(reason) }) })
     const big = 'x'.repeat(40_000)
     let sent = 0
-    while (!gone && sent < 2_000) {
+    while (!state.gone && sent < 2_000) {
       await sender.timeout(10_000).emitWithAck('send_message', { content: big, room: 'BIG' })
       sent++
     }
-    t.ok(gone, `the non-reader was dropped after ${sent} messages of 40 kB`)
+    t.ok(state.gone, `the non-reader was dropped after ${sent} messages of 40 kB`)
     t.ok(['forced close', 'transport close'].includes(await dropped), 'its connection was closed')
     t.ok(sender.connected, 'the sender stays')
     const metrics = (await app.inject('/metrics')).body
