@@ -98,7 +98,10 @@ else {
       receiver.on('new_message', check)
       check()
     })
-    await Promise.race([done, once(receiver, 'never', 10_000)])
+    await Promise.race([done, once(receiver, 'never', 10_000)]).catch((err: Error) => {
+      t.comment({ reasons, recovered: receiver.recovered, received: received.length, sent: n })
+      throw err
+    })
     t.same(reasons, ['transport close'], 'the client saw its transport close, not a server disconnect')
     t.equal(receiver.recovered, true, 'it reconnected by itself and recovered its session')
     t.same(received, all, `each of the ${n} messages arrived exactly once, in order`)
