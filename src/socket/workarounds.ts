@@ -17,12 +17,28 @@ export interface RecoveryLimits { maxPackets: number, maxBytes: number }
  * A broadcast whose audience is exactly one socket of this instance: a reply (an error, `joined_*`,
  * `room:state`…, and every `socket.emit`, which with recovery on goes through the adapter). It is
  * written to the socket and not kept for recovery (NOTES.md): one client's flood of replies must
- * not fill, or in Redis evict, what other clients need to recover.
+ * not fill, or in Redis evict, what other clients need to recover. It still carries the newest
+ * offset the namespace delivered (all before it was delivered first), so that a socket that only
+ * ever got replies can recover; until there is one, a reply is stored as before.
  */
 export function toOneLocalSocket (nsp: Namespace, opts: BroadcastOptions): boolean {
   if (opts.rooms.size !== 1 || (opts.except !== undefined && opts.except.size > 0)) return false
   const [only] = opts.rooms
   return nsp.sockets.has(only)
+}
+
+interface OutgoingPacket { type?: number, id?: number, data: unknown[] }
+
+/** Appends `offset` as recovery would to a packet it keeps (an event without an ack, not volatile). */
+function withOffset (packet: OutgoingPacket, opts: BroadcastOptions, offset: string): void {
+  if (packet.type === 2 && packet.id === undefined && opts.flags?.volatile === undefined) packet.data.push(offset)
+}
+
+/** Redis stream ids (`ms-seq`) in order. */
+function streamIdAfter (a: string, b: string): boolean {
+  const [am, as] = a.split('-').map(Number)
+  const [bm, bs] = b.split('-').map(Number)
+  return am > bm || (am === bm && as > bs)
 }
 
 // Shared by every stored broadcast sent to everyone, or excepting no one: recovery only reads them.
@@ -76,12 +92,14 @@ export class ClosableSessionAwareAdapter extends SessionAwareAdapter {
    * on it (room for 16 more): about 760 bytes a broadcast, where these take about 220. With every
    * user who comes online announced to all of `/`, that was a connection's largest cost.
    */
-  override broadcast (packet: { data: unknown[] }, opts: BroadcastOptions): void {
-    if (toOneLocalSocket(this.nsp, opts)) {
+  override broadcast (packet: OutgoingPacket, opts: BroadcastOptions): void {
+    const stored = (this as unknown as { packets: StoredPacket[] }).packets
+    const newest = stored[stored.length - 1]
+    if (newest !== undefined && toOneLocalSocket(this.nsp, opts)) {
+      withOffset(packet, opts, newest.id)
       Adapter.prototype.broadcast.call(this, packet as Parameters<Adapter['broadcast']>[0], opts)
       return
     }
-    const stored = (this as unknown as { packets: StoredPacket[] }).packets
     const count = stored.length
     super.broadcast(packet, opts)
     if (stored.length === count) return
@@ -178,9 +196,19 @@ export function closableStreamsAdapter (client: Redis, options: StreamsOptions):
   return function (nsp: Namespace) {
     const adapter = factory(nsp) as ReturnType<typeof factory> & { uid: string }
     // A reply to one socket of this instance is written locally: no XADD, nothing kept for recovery.
+    const recovering = adapter as unknown as { addOffsetIfNecessary: (p: OutgoingPacket, o: BroadcastOptions, offset: string) => void }
+    const addOffset = recovering.addOffsetIfNecessary
+    let newest: string | undefined
+    recovering.addOffsetIfNecessary = function (packet, opts, offset) {
+      // Called as each broadcast (local or from the stream) is delivered here.
+      if (newest === undefined || streamIdAfter(offset, newest)) newest = offset
+      addOffset.call(this, packet, opts, offset)
+    }
     const broadcast = adapter.broadcast
     adapter.broadcast = function (packet, opts) {
-      return broadcast.call(this, packet, toOneLocalSocket(nsp, opts) ? { ...opts, flags: { ...opts.flags, local: true } } : opts)
+      if (newest === undefined || !toOneLocalSocket(nsp, opts)) return broadcast.call(this, packet, opts)
+      withOffset(packet as OutgoingPacket, opts, newest)
+      return broadcast.call(this, packet, { ...opts, flags: { ...opts.flags, local: true } })
     }
     open.set(nsp.name, (open.get(nsp.name) ?? 0) + 1)
     const close = adapter.close
