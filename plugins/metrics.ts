@@ -89,6 +89,18 @@ export default fp<MetricsPluginOptions>(async (app, opts) => {
     labelNames: ['namespace', 'event'] as const,
     registers
   })
+  // Issue 16: what the inbound budget drops, and the connections dropped as slow consumers.
+  const dropped = new Counter({
+    name: 'roomwire_socket_events_dropped_total',
+    help: 'Socket events dropped unanswered because their socket was over its inbound budget (WS_EVENT_RATE, WS_EVENT_BURST)',
+    labelNames: ['namespace'] as const,
+    registers
+  })
+  const slowConsumers = new Counter({
+    name: 'roomwire_socket_slow_consumers_total',
+    help: 'Connections dropped because more than WS_MAX_BUFFERED_BYTES of outgoing data waited for them',
+    registers
+  })
   const duration = new Histogram({
     name: 'roomwire_socket_event_duration_seconds',
     help: 'From the arrival of a socket event to its ack: validation, rate limit and handler',
@@ -160,7 +172,9 @@ export default fp<MetricsPluginOptions>(async (app, opts) => {
         failed: (code) => { errors.labels(label, code).inc() },
         handled: (seconds) => { timed.observe(seconds) }
       }
-    }
+    },
+    dropped: (namespace) => { dropped.labels(namespaceLabel(namespace)).inc() },
+    slowConsumer: () => { slowConsumers.inc() }
   })
 
   // Outgoing: each namespace's adapter counts the emits that start on this instance.

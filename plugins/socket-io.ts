@@ -2,12 +2,20 @@ import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
 import { Server, type ServerOptions } from 'socket.io'
 import { parseCorsOrigin } from '../src/config.js'
-import { ClosableSessionAwareAdapter, closableStreamsAdapter, namespacesOf } from '../src/socket/workarounds.js'
+import { drainConnections } from '../src/socket/drain.js'
+import { createInboundBudget, limitInbound } from '../src/socket/inbound-budget.js'
+import { dropSlowConsumers } from '../src/socket/slow-consumers.js'
+import { boundedSessionAwareAdapter, closableStreamsAdapter, namespacesOf } from '../src/socket/workarounds.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The one Socket.IO server every namespace plugin registers on. */
     io: Server
+    /**
+     * The drain of SIGTERM/SIGINT (CONTRACT §11): stops accepting, closes every connection's
+     * transport over SHUTDOWN_DRAIN_MS (or `overMs`); `close()` afterwards drops the rest.
+     */
+    drainSockets: (overMs?: number) => Promise<void>
   }
 }
 
@@ -25,6 +33,7 @@ export interface SocketIoPluginOptions {
  */
 export default fp<SocketIoPluginOptions>(async (app, opts) => {
   const config = app.realtimeConfig
+  const recoveryLimits = { maxPackets: config.recoveryMaxPackets, maxBytes: config.recoveryMaxBytes }
   let adapterClient: Redis | null = null
   let adapter: ServerOptions['adapter'] | undefined
   // An adapter passed in `serverOptions` wins; no Redis client of ours is opened for it then.
@@ -40,7 +49,9 @@ export default fp<SocketIoPluginOptions>(async (app, opts) => {
     adapter = closableStreamsAdapter(adapterClient, {
       streamName: `${prefix}socket.io`,
       channelPrefix: `${prefix}socket.io`,
-      sessionKeyPrefix: `${prefix}sio:session:`
+      sessionKeyPrefix: `${prefix}sio:session:`,
+      // The stream all namespaces share is what recovery replays from: bounded (Redis trims ~ the oldest).
+      maxLen: recoveryLimits.maxPackets
     })
   }
   const origins = parseCorsOrigin(config.corsOrigin)
@@ -63,10 +74,18 @@ export default fp<SocketIoPluginOptions>(async (app, opts) => {
     ...opts.serverOptions
   }
   if (serverOptions.adapter === undefined && serverOptions.connectionStateRecovery) {
-    serverOptions.adapter = ClosableSessionAwareAdapter as unknown as ServerOptions['adapter']
+    serverOptions.adapter = boundedSessionAwareAdapter(recoveryLimits) as unknown as ServerOptions['adapter']
   }
   const io = new Server(app.server, serverOptions)
   app.decorate('io', io)
+  // CONTRACT §10: every socket of every namespace has an inbound budget and an outgoing cap.
+  limitInbound(io, createInboundBudget({
+    rate: config.wsEventRate, burst: config.wsEventBurst, abuseMs: config.wsAbuseSeconds * 1000
+  }))
+  dropSlowConsumers(io, config.wsMaxBufferedBytes, () => {
+    app.log.warn('connection dropped: more than WS_MAX_BUFFERED_BYTES waited for it (a slow consumer)')
+  })
+  app.decorate('drainSockets', (overMs = config.shutdownDrainMs) => drainConnections(io, app.server, overMs))
   app.addHook('preClose', (done) => {
     // io.local only covers `/`: every namespace, dynamic children included.
     for (const nsp of namespacesOf(io)) nsp.local.disconnectSockets(true)
@@ -74,6 +93,7 @@ export default fp<SocketIoPluginOptions>(async (app, opts) => {
   })
   app.addHook('onClose', async () => {
     await io.close()
-    if (adapterClient) adapterClient.disconnect()
+    // quit, not disconnect: the sessions the drain's closed transports persisted are written first.
+    if (adapterClient) await adapterClient.quit().catch(() => { adapterClient?.disconnect() })
   })
 }, { name: 'socket-io', dependencies: ['config'] })

@@ -39,7 +39,7 @@ export interface RealtimeOptions extends ConfigPluginOptions {
 }
 
 /** What roomwire lifts from its encapsulated context onto the app that registers it. */
-const LIFTED = ['io', 'realtime', 'realtimeAuth', 'broadcastToPublicRoom', 'getConnectionCount', 'stopHealthChecks', 'webhooks'] as const
+const LIFTED = ['io', 'realtime', 'realtimeAuth', 'broadcastToPublicRoom', 'getConnectionCount', 'stopHealthChecks', 'webhooks', 'drainSockets'] as const
 
 /**
  * The whole backend as one Fastify plugin. Everything it needs is registered in an encapsulated

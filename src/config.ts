@@ -70,7 +70,16 @@ const settings = {
   webhookMaxAttempts: ['WEBHOOK_MAX_ATTEMPTS', Count(10)],
   webhookQueueBound: ['WEBHOOK_QUEUE_BOUND', Count(10_000)],
   // Issue 16 (REST and stored data): the largest channel metadata, as JSON bytes
-  channelMetadataMaxBytes: ['CHANNEL_METADATA_MAX_BYTES', Count(4096)]
+  channelMetadataMaxBytes: ['CHANNEL_METADATA_MAX_BYTES', Count(4096)],
+  // Issue 16, sockets (CONTRACT §10, §11): inbound budget, slow consumers, drain
+  wsEventRate: ['WS_EVENT_RATE', Count(50)],
+  wsEventBurst: ['WS_EVENT_BURST', Count(100)],
+  wsAbuseSeconds: ['WS_ABUSE_SECONDS', Type.Number({ exclusiveMinimum: 0, default: 5 })],
+  wsMaxBufferedBytes: ['WS_MAX_BUFFERED_BYTES', Type.Integer({ minimum: 1024, default: 1_048_576 })],
+  shutdownDrainMs: ['SHUTDOWN_DRAIN_MS', Type.Integer({ minimum: 0, default: 10_000 })],
+  // Not in the contract's table: what connection state recovery keeps per namespace (the Redis stream: packets)
+  recoveryMaxPackets: ['RECOVERY_MAX_PACKETS', Count(10_000)],
+  recoveryMaxBytes: ['RECOVERY_MAX_BYTES', Count(16_777_216)]
 } as const satisfies Record<string, readonly [string, TSchema]>
 
 type Settings = typeof settings

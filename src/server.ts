@@ -12,9 +12,12 @@ const app = await buildApp({ fastify: loggingOptions(config) }).catch((err: Erro
   process.exit(1)
 })
 
-closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+// The drain (CONTRACT §11) takes SHUTDOWN_DRAIN_MS; closing what is left gets 10 s more.
+closeWithGrace({ delay: config.shutdownDrainMs + 10_000 }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'closing because of an error')
-  else app.log.info({ signal }, 'closing')
+  else app.log.info({ signal }, `closing: draining sockets over ${config.shutdownDrainMs} ms`)
+  // On a signal, sockets reconnect elsewhere and recover; after an error there is no time for that.
+  if (!err) await app.drainSockets(config.shutdownDrainMs)
   await app.close()
 })
 

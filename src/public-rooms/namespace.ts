@@ -136,6 +136,8 @@ export function createPublicRoomsNamespace (options: PublicRoomsNamespaceOptions
       refusal: null,
       userId: null
     }),
+    // Public-room sockets are anonymous: an IP's sockets also share one inbound budget.
+    anonymousIp: (session) => session.ipHash,
     connect: admit,
     disconnect: cleanup,
     track: options.track,

@@ -29,6 +29,11 @@ export function observeEvents (io: Server, observer: EventObserver): void {
   observers.set(io, observer)
 }
 
+/** The observer of `io`'s events, if one was set. */
+export function observerOf (io: Server): EventObserver | undefined {
+  return observers.get(io)
+}
+
 /** Makes a namespace's table known by its server (for the docs' tests and tools). */
 export function registerEventTable (io: Server, table: EventTable): void {
   let tables = registered.get(io)
@@ -65,6 +70,10 @@ export interface EventProbe {
 
 export interface EventObserver {
   probe (namespace: string, event: string): EventProbe
+  /** An event dropped by the inbound budget (any name: not labelled by event). */
+  dropped? (namespace: string): void
+  /** A connection dropped because too many outgoing bytes waited for it. */
+  slowConsumer? (): void
 }
 
 export interface EventTableOptions {
@@ -82,6 +91,11 @@ export interface EventTableOptions {
    * the inbound budget (issue 16). Returning false drops the event unanswered.
    */
   inbound?: (socket: Socket, event: unknown) => boolean
+}
+
+function unknownEvent (event: unknown): WireError {
+  const name = typeof event === 'string' ? event.slice(0, 64) : typeof event
+  return { code: 'UNKNOWN_EVENT', message: `Unknown event: ${name}` }
 }
 
 function validationMessage (compiled: CompiledEvent, payload: unknown): string {
@@ -145,12 +159,16 @@ export function createEventTable (table: Record<string, EventDefinition<any>>, o
   /**
    * ONE listener for every socket of the table (Socket.IO calls `onAny` listeners with the
    * socket as `this`): a connection costs one array slot, not a closure and a listener per event.
-   * An event the table does not know is left alone.
+   * An event the table does not know answers its ack, if it has one, with UNKNOWN_EVENT.
    */
   function onEvent (this: Socket, event: unknown, ...args: unknown[]): void {
     if (inbound !== undefined && !inbound(this, event)) return
     const i = typeof event === 'string' ? indexOf.get(event) : undefined
-    if (i === undefined) return
+    if (i === undefined) {
+      const ack = args[args.length - 1]
+      if (typeof ack === 'function') (ack as Ack)({ ok: false, error: unknownEvent(event) })
+      return
+    }
     dispatch(events[i], probesFor(this)?.[i], this, args).catch(() => {})
   }
 

@@ -7,7 +7,8 @@
 import type { Namespace, Socket } from 'socket.io'
 import type { Static, TSchema } from 'typebox'
 import type { WireError } from '../errors.js'
-import { createEventTable, registerEventTable, type EventDefinition, type EventTable } from './event-table.js'
+import { createEventTable, observerOf, registerEventTable, type EventDefinition, type EventTable } from './event-table.js'
+import { inboundBudgetOf, type InboundBudget, type SocketBudget } from './inbound-budget.js'
 import type { ServerEventMap } from './emission.js'
 import { createOutbox, type Outbox, type OutboxOptions } from './outbox.js'
 
@@ -64,8 +65,11 @@ export interface NamespaceOptions<S, M extends ServerEventMap> {
   events: Record<string, NamespaceEvent<any, S, M>>
   /** Also told of every queued step (e.g. a plugin whose close must outlast the socket work). */
   track?: (work: Promise<unknown>) => void
-  /** Every event a socket sends, before validation: the seat of the inbound budget (issue 16). */
-  inbound?: (socket: Socket, event: unknown) => boolean
+  /**
+   * The key of an anonymous socket's IP (its hashed address), whose sockets share one inbound
+   * budget besides their own; undefined for a signed-in socket.
+   */
+  anonymousIp?: (session: S) => string | undefined
   /** A handler failed with something other than an AppError (default: logged as an error). */
   onUnexpected?: (err: unknown, event: string, socket: Socket) => void
   outbox?: OutboxOptions
@@ -77,7 +81,11 @@ interface Entry<S> {
   tail: Promise<unknown> | undefined
   /** The connect step's error, once it failed. */
   failure: { error: unknown } | undefined
+  /** Its inbound budget, when the server has one. */
+  budget: SocketBudget | undefined
 }
+
+const OVER_BUDGET: WireError = { code: 'RATE_LIMITED', message: 'Too many events. Slow down.' }
 
 export function defineNamespace<S, M extends ServerEventMap = ServerEventMap> (options: NamespaceOptions<S, M>) {
   const { nsp, log } = options
@@ -145,13 +153,33 @@ export function defineNamespace<S, M extends ServerEventMap = ServerEventMap> (o
       log.error({ err, event, namespace: socket.nsp.name }, 'socket event failed')
     }),
     emitError: (socket, event, wire: WireError) => { outboxOf(socket.nsp).writeErrorAtOnce(socket, event, wire) },
-    inbound: options.inbound
+    inbound: admit
   })
   registerEventTable(io, table)
+
+  /** Every event a socket sends, before anything else: charged to its budget, dropped when over. */
+  function admit (socket: Socket, _event: unknown): boolean {
+    const entry = entries.get(socket)
+    const budget = entry?.budget
+    if (budget === undefined) return true
+    const verdict = budgetOf(socket)!.charge(budget, performance.now())
+    if (verdict === 'admit') return true
+    observerOf(io)?.dropped?.(options.name)
+    if (verdict === 'drop-and-notify') outboxOf(socket.nsp).writeErrorAtOnce(socket, options.errorEvent, OVER_BUDGET)
+    if (verdict === 'disconnect') {
+      log.warn({ namespace: socket.nsp.name, socketId: socket.id }, 'socket over its inbound budget for too long: disconnected')
+      socket.disconnect(true)
+    }
+    return false
+  }
+
+  const budgetOf = (socket: Socket): InboundBudget | undefined => inboundBudgetOf(socket.nsp.server)
 
   // ONE listener for every socket (EventEmitter calls it with the socket as `this`).
   function onDisconnect (this: Socket, reason: string): void {
     const socket = this
+    const budget = entries.get(socket)?.budget
+    if (budget !== undefined) budgetOf(socket)?.close(budget)
     const { disconnect } = options
     if (disconnect === undefined) return
     run(socket, () => disconnect(contextOf(socket, false), reason)).catch((err: unknown) => {
@@ -160,7 +188,9 @@ export function defineNamespace<S, M extends ServerEventMap = ServerEventMap> (o
   }
 
   nsp.on('connection', (socket: Socket) => {
-    const entry: Entry<S> = { session: options.session(socket), tail: undefined, failure: undefined }
+    const session = options.session(socket)
+    const budget = budgetOf(socket)?.open(performance.now(), options.anonymousIp?.(session))
+    const entry: Entry<S> = { session, tail: undefined, failure: undefined, budget }
     entries.set(socket, entry)
     table.bind(socket)
     socket.on('disconnect', onDisconnect)

@@ -5,10 +5,41 @@
 import type { Redis } from 'ioredis'
 import type { Namespace, Server, ServerOptions, Socket } from 'socket.io'
 import { createAdapter } from '@socket.io/redis-streams-adapter'
-import { SessionAwareAdapter, type BroadcastOptions } from 'socket.io-adapter'
+import { Adapter, SessionAwareAdapter, type BroadcastOptions } from 'socket.io-adapter'
 
-/** What SessionAwareAdapter keeps of a broadcast for connection state recovery (a private field). */
-interface StoredPacket { id: string, opts: BroadcastOptions, data: unknown[], emittedAt: number }
+/** What SessionAwareAdapter keeps of a broadcast for connection state recovery (a private field), and its size. */
+interface StoredPacket { id: string, opts: BroadcastOptions, data: unknown[], emittedAt: number, size?: number }
+
+/** What connection state recovery keeps, per namespace (CONTRACT §10): the oldest go first. */
+export interface RecoveryLimits { maxPackets: number, maxBytes: number }
+
+/**
+ * A broadcast whose audience is exactly one socket of this instance: a reply (an error, `joined_*`,
+ * `room:state`…, and every `socket.emit`, which with recovery on goes through the adapter). It is
+ * written to the socket and not kept for recovery (NOTES.md): one client's flood of replies must
+ * not fill, or in Redis evict, what other clients need to recover. It still carries the newest
+ * offset the namespace delivered (all before it was delivered first), so that a socket that only
+ * ever got replies can recover; until there is one, a reply is stored as before.
+ */
+export function toOneLocalSocket (nsp: Namespace, opts: BroadcastOptions): boolean {
+  if (opts.rooms.size !== 1 || (opts.except !== undefined && opts.except.size > 0)) return false
+  const [only] = opts.rooms
+  return nsp.sockets.has(only)
+}
+
+interface OutgoingPacket { type?: number, id?: number, data: unknown[] }
+
+/** Appends `offset` as recovery would to a packet it keeps (an event without an ack, not volatile). */
+function withOffset (packet: OutgoingPacket, opts: BroadcastOptions, offset: string): void {
+  if (packet.type === 2 && packet.id === undefined && opts.flags?.volatile === undefined) packet.data.push(offset)
+}
+
+/** Redis stream ids (`ms-seq`) in order. */
+function streamIdAfter (a: string, b: string): boolean {
+  const [am, as] = a.split('-').map(Number)
+  const [bm, bs] = b.split('-').map(Number)
+  return am > bm || (am === bm && as > bs)
+}
 
 // Shared by every stored broadcast sent to everyone, or excepting no one: recovery only reads them.
 const NO_ROOMS: Set<string> = new Set()
@@ -31,6 +62,11 @@ function storedOptions (opts: BroadcastOptions): BroadcastOptions {
  */
 export class ClosableSessionAwareAdapter extends SessionAwareAdapter {
   private timers: NodeJS.Timeout[]
+  /** Overridden by boundedSessionAwareAdapter; these are the defaults. */
+  protected limits: RecoveryLimits = { maxPackets: 10_000, maxBytes: 16 * 1024 * 1024 }
+  /** The stored packets' sizes summed, and how many were stored when it was last summed. */
+  private storedBytes = 0
+  private countedPackets = 0
 
   constructor (nsp: Namespace) {
     // The constructor keeps no handle on its timer: record the intervals it starts (synchronously).
@@ -56,20 +92,51 @@ export class ClosableSessionAwareAdapter extends SessionAwareAdapter {
    * on it (room for 16 more): about 760 bytes a broadcast, where these take about 220. With every
    * user who comes online announced to all of `/`, that was a connection's largest cost.
    */
-  override broadcast (packet: { data: unknown[] }, opts: BroadcastOptions): void {
+  override broadcast (packet: OutgoingPacket, opts: BroadcastOptions): void {
     const stored = (this as unknown as { packets: StoredPacket[] }).packets
+    const newest = stored[stored.length - 1]
+    if (newest !== undefined && toOneLocalSocket(this.nsp, opts)) {
+      withOffset(packet, opts, newest.id)
+      Adapter.prototype.broadcast.call(this, packet as Parameters<Adapter['broadcast']>[0], opts)
+      return
+    }
     const count = stored.length
     super.broadcast(packet, opts)
     if (stored.length === count) return
     const last = stored[stored.length - 1]
     last.opts = storedOptions(opts)
     last.data = last.data.slice()
+    last.size = JSON.stringify(last.data).length
+    this.bound(stored, count, last.size)
+  }
+
+  /** Drops the oldest stored packets beyond the limits (the library only drops them after 2 min). */
+  private bound (stored: StoredPacket[], countBefore: number, added: number): void {
+    // The library's minute timer drops expired packets from the front: sum again after it did.
+    if (countBefore !== this.countedPackets) this.storedBytes = stored.reduce((sum, p) => sum + (p.size ?? 0), 0) - added
+    this.storedBytes += added
+    let excess = 0
+    let bytes = this.storedBytes
+    while (stored.length - excess > this.limits.maxPackets || (bytes > this.limits.maxBytes && stored.length - excess > 1)) {
+      bytes -= stored[excess].size ?? 0
+      excess++
+    }
+    if (excess > 0) stored.splice(0, excess)
+    this.storedBytes = bytes
+    this.countedPackets = stored.length
   }
 
   override close (): void {
     for (const timer of this.timers) clearInterval(timer)
     this.timers = []
     super.close()
+  }
+}
+
+/** The in-memory recovery adapter keeping at most `limits` per namespace. */
+export function boundedSessionAwareAdapter (limits: RecoveryLimits): typeof ClosableSessionAwareAdapter {
+  return class BoundedSessionAwareAdapter extends ClosableSessionAwareAdapter {
+    protected override limits = limits
   }
 }
 
@@ -128,6 +195,21 @@ export function closableStreamsAdapter (client: Redis, options: StreamsOptions):
   // Socket.IO calls it with `new`: a function returning the adapter, not an arrow function.
   return function (nsp: Namespace) {
     const adapter = factory(nsp) as ReturnType<typeof factory> & { uid: string }
+    // A reply to one socket of this instance is written locally: no XADD, nothing kept for recovery.
+    const recovering = adapter as unknown as { addOffsetIfNecessary: (p: OutgoingPacket, o: BroadcastOptions, offset: string) => void }
+    const addOffset = recovering.addOffsetIfNecessary
+    let newest: string | undefined
+    recovering.addOffsetIfNecessary = function (packet, opts, offset) {
+      // Called as each broadcast (local or from the stream) is delivered here.
+      if (newest === undefined || streamIdAfter(offset, newest)) newest = offset
+      addOffset.call(this, packet, opts, offset)
+    }
+    const broadcast = adapter.broadcast
+    adapter.broadcast = function (packet, opts) {
+      if (newest === undefined || !toOneLocalSocket(nsp, opts)) return broadcast.call(this, packet, opts)
+      withOffset(packet as OutgoingPacket, opts, newest)
+      return broadcast.call(this, packet, { ...opts, flags: { ...opts.flags, local: true } })
+    }
     open.set(nsp.name, (open.get(nsp.name) ?? 0) + 1)
     const close = adapter.close
     adapter.close = () => {

@@ -138,6 +138,8 @@ export function createSyncNamespace ({ nsp, service, ipHashOf, log, track }: Syn
     log,
     track,
     session: (socket) => ({ connectionId: randomUUID(), ipHash: ipHashOf(socket) }),
+    // Every /sync socket is a guest: its IP's sockets also share one inbound budget.
+    anonymousIp: (session) => session.ipHash,
     connect,
     disconnect,
     onUnexpected: (err, event) => { log.error({ err, event }, 'sync event failed') },
