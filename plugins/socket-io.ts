@@ -34,13 +34,17 @@ export default fp<SocketIoPluginOptions>(async (app, opts) => {
     // for a reconnect, but are rejected after two attempts instead of queueing without bound
     // (a socket event that broadcasts must answer, not hang).
     // Named, so that CLIENT LIST tells the adapter's connection from the store's.
-    adapterClient = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, connectionName: `${prefix}socket.io` })
+    // commandTimeout (REDIS_COMMAND_TIMEOUT_MS): a hung Redis fails a broadcast instead of holding it.
+    const commandTimeout = config.redisCommandTimeoutMs
+    adapterClient = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, commandTimeout, connectionName: `${prefix}socket.io` })
     adapterClient.on('error', (err) => { app.log.debug({ err }, 'socket.io adapter redis error') })
     await adapterClient.connect()
     adapter = closableStreamsAdapter(adapterClient, {
       streamName: `${prefix}socket.io`,
       channelPrefix: `${prefix}socket.io`,
-      sessionKeyPrefix: `${prefix}sio:session:`
+      sessionKeyPrefix: `${prefix}sio:session:`,
+      // The stream readers (duplicates, same timeout) block for less than it, or every idle XREAD would time out.
+      blockTimeInMs: Math.max(1, Math.min(5000, Math.floor(commandTimeout / 2)))
     })
   }
   const origins = parseCorsOrigin(config.corsOrigin)

@@ -37,6 +37,8 @@ const settings = {
   chatMaxLength: ['CHAT_MAX_LENGTH', Count(5000)],
   typingTtlMs: ['TYPING_TTL_MS', Ms(10_000)],
   instanceTtlMs: ['INSTANCE_TTL_MS', Ms(15_000)],
+  // Issue 16 (faults): every Redis command of every client (store, adapter, limiter) gives up after this
+  redisCommandTimeoutMs: ['REDIS_COMMAND_TIMEOUT_MS', Ms(2_000)],
   logLevel: ['LOG_LEVEL', Type.Union([
     Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'),
     Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')
