@@ -18,6 +18,8 @@ export interface InstanceLifecycleOptions {
   sweepIntervalMs?: number
   now?: () => number
   onError?: ErrorSink
+  /** After a write-back in which every restore handler succeeded (a log line, typically). */
+  onRestored?: () => void
 }
 
 /** Cleans up after one dead instance; rejecting leaves the claim for the next sweep to retry. */
@@ -90,6 +92,7 @@ export function createInstanceLifecycle (options: InstanceLifecycleOptions) {
         onError(err)
       }
     }
+    if (!restorePending) options.onRestored?.()
   }
 
   async function deadInstances (): Promise<string[]> {
