@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { Redis } from 'ioredis'
+import { Redis, type RedisOptions } from 'ioredis'
 import { Server, type ServerOptions } from 'socket.io'
 import { parseCorsOrigin } from '../src/config.js'
 import { ClosableSessionAwareAdapter, closableStreamsAdapter, namespacesOf } from '../src/socket/workarounds.js'
@@ -38,13 +38,23 @@ export default fp<SocketIoPluginOptions>(async (app, opts) => {
     const commandTimeout = config.redisCommandTimeoutMs
     adapterClient = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, commandTimeout, connectionName: `${prefix}socket.io` })
     adapterClient.on('error', (err) => { app.log.debug({ err }, 'socket.io adapter redis error') })
+    // The adapter awaits its duplicates' connect and SUBSCRIBE, and its PUBLISH, without a
+    // catch: a timeout there would be an unhandled rejection (a crash). So the duplicates (the
+    // subscriber and the stream reader) have no command timeout, the reader's blocking XREAD a
+    // blocking timeout instead (null on a dead connection), and a failed PUBLISH is handled here.
+    const duplicate = adapterClient.duplicate.bind(adapterClient)
+    adapterClient.duplicate = (override?: Partial<RedisOptions>) => duplicate({ ...override, commandTimeout: undefined, blockingTimeout: commandTimeout })
+    const publish = adapterClient.publish.bind(adapterClient) as (...args: unknown[]) => Promise<number>
+    adapterClient.publish = ((...args: unknown[]) => {
+      const sent = publish(...args)
+      sent.catch((err: unknown) => { app.log.debug({ err }, 'socket.io adapter publish failed') })
+      return sent
+    }) as Redis['publish']
     await adapterClient.connect()
     adapter = closableStreamsAdapter(adapterClient, {
       streamName: `${prefix}socket.io`,
       channelPrefix: `${prefix}socket.io`,
-      sessionKeyPrefix: `${prefix}sio:session:`,
-      // The stream readers (duplicates, same timeout) block for less than it, or every idle XREAD would time out.
-      blockTimeInMs: Math.max(1, Math.min(5000, Math.floor(commandTimeout / 2)))
+      sessionKeyPrefix: `${prefix}sio:session:`
     })
   }
   const origins = parseCorsOrigin(config.corsOrigin)

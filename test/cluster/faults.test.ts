@@ -19,7 +19,7 @@ if (skip) {
     DATABASE_URL: await freshPostgresUrl(),
     REDIS_URL: redisUrl,
     REDIS_KEY_PREFIX: freshRedisPrefix(),
-    REDIS_COMMAND_TIMEOUT_MS: '500',
+    REDIS_COMMAND_TIMEOUT_MS: '1000',
     JWT_SECRET,
     IP_HASH_SECRET,
     INSTANCE_TTL_MS: String(INSTANCE_TTL_MS),
