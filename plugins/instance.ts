@@ -24,7 +24,12 @@ export default fp<InstancePluginOptions>(async (app, opts) => {
     instanceId: app.instanceId,
     ttlMs: app.realtimeConfig.instanceTtlMs,
     sweepIntervalMs: opts.sweepIntervalMs,
-    onError: (err) => { app.log.warn({ err }, 'instance lifecycle work failed') }
+    onError: (err) => { app.log.warn({ err }, 'instance lifecycle work failed') },
+    onRestored: () => { app.log.info({ restores: instances.restores }, 'wrote back what this instance holds') }
+  })
+  // First subscribed, so first to run: the log says why the write-backs that follow happen.
+  instances.onRestore(async () => {
+    app.log.warn({ restores: instances.restores }, 'the store lost its data (Redis restarted empty or failed over): writing back what this instance holds')
   })
   await instances.start()
   app.decorate('instances', instances)

@@ -67,6 +67,8 @@ export default fp(async (app) => {
   app.instances.onInstanceDead(async (deadInstanceId) => { await slots.releaseInstance(deadInstanceId) })
   // Before the instance leaves the registry: other instances see its slots free at once.
   app.instances.onShutdown(async () => { await slots.releaseInstance() })
+  // Redis restarted empty or failed over: this instance's sockets take their slots again.
+  app.instances.onRestore(async () => { await slots.restore() })
   // Before the lifecycle's shutdown (onClose runs last registered first): socket work finishes.
   app.addHook('onClose', async () => {
     healthPing.stop()

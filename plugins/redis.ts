@@ -10,13 +10,14 @@ declare module 'fastify' {
 }
 
 export default fp(async (app) => {
-  const { redisUrl } = app.realtimeConfig
+  const { redisUrl, redisCommandTimeoutMs } = app.realtimeConfig
   if (redisUrl === undefined || redisUrl === '') {
     app.decorate('redis', null)
     return
   }
   // connectRedis rejects with a clear message when Redis cannot be reached, so ready() fails fast.
-  const redis = await connectRedis({ redisUrl })
+  // The store, the limiters and @fastify/rate-limit share this client, so its command timeout covers them all.
+  const redis = await connectRedis({ redisUrl, commandTimeoutMs: redisCommandTimeoutMs })
   app.decorate('redis', redis)
   app.addHook('onClose', async () => {
     try {

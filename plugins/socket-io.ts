@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { Redis } from 'ioredis'
+import { Redis, type RedisOptions } from 'ioredis'
 import { Server, type ServerOptions } from 'socket.io'
 import { parseCorsOrigin } from '../src/config.js'
 import { drainConnections } from '../src/socket/drain.js'
@@ -43,8 +43,22 @@ export default fp<SocketIoPluginOptions>(async (app, opts) => {
     // for a reconnect, but are rejected after two attempts instead of queueing without bound
     // (a socket event that broadcasts must answer, not hang).
     // Named, so that CLIENT LIST tells the adapter's connection from the store's.
-    adapterClient = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, connectionName: `${prefix}socket.io` })
+    // commandTimeout (REDIS_COMMAND_TIMEOUT_MS): a hung Redis fails a broadcast instead of holding it.
+    const commandTimeout = config.redisCommandTimeoutMs
+    adapterClient = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, commandTimeout, connectionName: `${prefix}socket.io` })
     adapterClient.on('error', (err) => { app.log.debug({ err }, 'socket.io adapter redis error') })
+    // The adapter awaits its duplicates' connect and SUBSCRIBE, and its PUBLISH, without a
+    // catch: a timeout there would be an unhandled rejection (a crash). So the duplicates (the
+    // subscriber and the stream reader) have no command timeout, the reader's blocking XREAD a
+    // blocking timeout instead (null on a dead connection), and a failed PUBLISH is handled here.
+    const duplicate = adapterClient.duplicate.bind(adapterClient)
+    adapterClient.duplicate = (override?: Partial<RedisOptions>) => duplicate({ ...override, commandTimeout: undefined, blockingTimeout: commandTimeout })
+    const publish = adapterClient.publish.bind(adapterClient) as (...args: unknown[]) => Promise<number>
+    adapterClient.publish = ((...args: unknown[]) => {
+      const sent = publish(...args)
+      sent.catch((err: unknown) => { app.log.debug({ err }, 'socket.io adapter publish failed') })
+      return sent
+    }) as Redis['publish']
     await adapterClient.connect()
     adapter = closableStreamsAdapter(adapterClient, {
       streamName: `${prefix}socket.io`,

@@ -49,6 +49,8 @@ export default fp<SyncPluginOptions>(async (app, opts) => {
     track: (work) => { app.presenceHub.track(work).catch(() => {}) }
   })
   app.instances.onInstanceDead((deadInstanceId) => service.instanceDied(deadInstanceId))
+  // Redis restarted empty or failed over: this instance's seats, attachments and playback go back.
+  app.instances.onRestore(async () => { await service.state.restore() })
 
   app.decorate('syncRooms', service)
   service.start()

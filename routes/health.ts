@@ -1,6 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { probe } from '../src/services/timer.js'
 
+const READY_PROBE_MS = 1_000
+
 /** `/health`: the process is up. `/ready`: SQL and the store answer (503 naming what does not). */
 const health: FastifyPluginAsync = async (app) => {
   // Not rate-limited: a liveness probe does no work, and a balancer probing from one address
@@ -17,9 +19,11 @@ const health: FastifyPluginAsync = async (app) => {
   app.get('/ready', {
     schema: { tags: ['health'], summary: 'Readiness: SQL and the store answer (503 naming what does not)' }
   }, async (_request, reply) => {
+    // A healthy service answers in milliseconds. With a hung Redis the rate-limit check before
+    // this handler gives up after REDIS_COMMAND_TIMEOUT_MS: both together stay within 3 s (CONTRACT §11).
     const [database, store] = await Promise.all([
-      probe(() => app.sql.ping(), 2_000),
-      probe(() => app.store.ping(), 2_000)
+      probe(() => app.sql.ping(), READY_PROBE_MS),
+      probe(() => app.store.ping(), READY_PROBE_MS)
     ])
     const checks = {
       database: { kind: app.sql.kind, ok: database === null, ...(database ? { error: database } : {}) },

@@ -42,6 +42,8 @@ const settings = {
   // issue 17: presence that scales (watchlists, coalesced member lists)
   presenceWatchlistMax: ['PRESENCE_WATCHLIST_MAX', Count(100)],
   presenceCoalesceMs: ['PRESENCE_COALESCE_MS', Ms(100)],
+  // Issue 16 (faults): every Redis command of every client (store, adapter, limiter) gives up after this
+  redisCommandTimeoutMs: ['REDIS_COMMAND_TIMEOUT_MS', Ms(2_000)],
   logLevel: ['LOG_LEVEL', Type.Union([
     Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'),
     Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')

@@ -3,7 +3,7 @@ import { isAppError } from './errors.js'
 import { safeError } from './log.js'
 
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08000', '08001', '08003', '08006'])
-const UNAVAILABLE_TEXT = /Connection terminated|timeout exceeded when trying to connect|Connection is closed|Client has encountered a connection error/
+const UNAVAILABLE_TEXT = /Command timed out|Connection terminated|timeout exceeded when trying to connect|Connection is closed|Client has encountered a connection error/
 
 /** A backing service (PostgreSQL, Redis) that cannot be reached: "try later", not "you did wrong".
  * drizzle wraps driver errors, so the whole `cause` chain is looked at. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { instanceKeys } from '../store/keys.js'
 import type { Store } from '../store/types.js'
 import { defaultErrorSink, repeat, type ErrorSink } from '../services/timer.js'
@@ -17,12 +18,16 @@ export interface InstanceLifecycleOptions {
   sweepIntervalMs?: number
   now?: () => number
   onError?: ErrorSink
+  /** After a write-back in which every restore handler succeeded (a log line, typically). */
+  onRestored?: () => void
 }
 
 /** Cleans up after one dead instance; rejecting leaves the claim for the next sweep to retry. */
 export type DeadInstanceHandler = (deadInstanceId: string) => Promise<void>
 /** Drops what this instance holds before it leaves the registry. */
 export type ShutdownHandler = () => Promise<void>
+/** Writes back what this instance holds, after the store lost it; must be idempotent. */
+export type RestoreHandler = () => Promise<void>
 
 function unsubscriber<T> (list: T[], item: T): () => void {
   list.push(item)
@@ -38,6 +43,10 @@ function unsubscriber<T> (list: T[], item: T): () => void {
  * crashed or hung); exactly one survivor claims each and runs every `onInstanceDead` handler
  * (presence, slots, room state, the connection registry). `shutdown()` runs the `onShutdown`
  * handlers, last subscribed first (as Fastify's onClose), then leaves the registry.
+ * Each heartbeat also checks that the store still holds what it was given (its epoch key, and
+ * the server's run id, which a failover changes): when not, every `onRestore` handler writes
+ * back what this instance holds (presence, slots, room state), retried on the next beats until
+ * all succeed.
  */
 export function createInstanceLifecycle (options: InstanceLifecycleOptions) {
   const { store, instanceId, ttlMs, now = Date.now } = options
@@ -50,11 +59,40 @@ export function createInstanceLifecycle (options: InstanceLifecycleOptions) {
 
   const deadHandlers: DeadInstanceHandler[] = []
   const shutdownHandlers: ShutdownHandler[] = []
+  const restoreHandlers: RestoreHandler[] = []
   // Dead instances this one is cleaning up now: its claim holds again, so a second sweep must skip them.
   const handling = new Set<string>()
+  // What the last heartbeat saw; null before the first one.
+  let seen: { epoch: string, serverId: string } | null = null
+  let restorePending = false
+  let restoring: Promise<void> | null = null
+  let restores = 0
 
   async function beat (): Promise<void> {
-    await store.run(heartbeatScript, [instanceKeys.alive(instanceId), instanceKeys.all], [instanceId, now(), ttlMs])
+    const [epoch, serverId] = await Promise.all([
+      store.run(heartbeatScript, [instanceKeys.alive(instanceId), instanceKeys.all, instanceKeys.epoch],
+        [instanceId, now(), ttlMs, randomUUID()]) as Promise<string>,
+      store.serverId()
+    ])
+    if (seen !== null && (seen.epoch !== epoch || seen.serverId !== serverId)) restorePending = true
+    seen = { epoch, serverId }
+    // Not awaited: the heartbeat must go on while a large write-back runs.
+    if (restorePending && restoring === null) restoring = restore().finally(() => { restoring = null })
+  }
+
+  /** Runs every restore handler even when one fails; a failure leaves it pending for the next beat. */
+  async function restore (): Promise<void> {
+    restorePending = false
+    restores++
+    for (const handler of [...restoreHandlers]) {
+      try {
+        await handler()
+      } catch (err) {
+        restorePending = true
+        onError(err)
+      }
+    }
+    if (!restorePending) options.onRestored?.()
   }
 
   async function deadInstances (): Promise<string[]> {
@@ -129,6 +167,14 @@ export function createInstanceLifecycle (options: InstanceLifecycleOptions) {
       return await store.exists(instanceKeys.alive(id))
     },
 
+    /** How many write-backs have started (the store lost its data that many times, or retries). */
+    get restores (): number { return restores },
+
+    /** Called on every instance once it noticed that the store lost its data (restarted empty, failed over). */
+    onRestore (handler: RestoreHandler): () => void {
+      return unsubscriber(restoreHandlers, handler)
+    },
+
     /** Called on exactly one survivor per dead instance (again on another if that one dies first). */
     onInstanceDead (handler: DeadInstanceHandler): () => void {
       return unsubscriber(deadHandlers, handler)
@@ -146,6 +192,7 @@ export function createInstanceLifecycle (options: InstanceLifecycleOptions) {
     async shutdown (): Promise<void> {
       sweeper.stop()
       heartbeat.stop()
+      await restoring
       let failed = false
       for (const handler of [...shutdownHandlers].reverse()) {
         try {

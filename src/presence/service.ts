@@ -9,11 +9,12 @@ import { leaveScript } from './scripts/leave.js'
 import { membersScript } from './scripts/members.js'
 import { removeInstanceScript } from './scripts/remove-instance.js'
 import { OTHER_USER, PATTERN_ARGS, UNKNOWN_SOCKET } from './scripts/shared.js'
+import { createLocalPresence } from './restore.js'
 
 export interface PresenceOptions {
   store: Store
   /** Gives this instance's id and the dead instances whose entries presence removes. */
-  lifecycle: Pick<InstanceLifecycle, 'instanceId' | 'onInstanceDead'>
+  lifecycle: Pick<InstanceLifecycle, 'instanceId' | 'onInstanceDead' | 'onRestore'>
   onError?: ErrorSink
 }
 
@@ -63,23 +64,45 @@ export function createPresence (options: PresenceOptions) {
     notify(listeners, await removeEntriesOf(deadInstanceId), onError)
   })
 
+  async function writeConnect (socketId: string, userId: string): Promise<{ firstSocket: boolean }> {
+    const reply = await store.run(connectScript,
+      [keys.socket(socketId), keys.userSockets(userId), keys.instanceSockets(instanceId), keys.online],
+      [userId, instanceId, socketId])
+    if (reply === OTHER_USER) throw new Error(`socket ${socketId} is already connected as another user`)
+    return { firstSocket: reply === 1 }
+  }
+
+  async function writeJoin (socketId: string, scope: string): Promise<{ first: boolean, count: number }> {
+    const reply = await store.run(joinScript,
+      [keys.socket(socketId), keys.socketRooms(socketId), keys.roomUsers(scope)], [socketId, scope, ...PATTERN_ARGS])
+    if (reply === UNKNOWN_SOCKET) throw new Error(`socket ${socketId} is not connected`)
+    const [first, count] = reply as [number, number]
+    return { first: first === 1, count }
+  }
+
+  async function writeDisconnect (socketId: string): Promise<ScriptReply[]> {
+    return await store.run(disconnectScript, [], [socketId, ...PATTERN_ARGS]) as ScriptReply[]
+  }
+
+  // This instance's sockets, written back when the store lost them (src/presence/restore.ts).
+  const local = createLocalPresence()
+  const offRestore = lifecycle.onRestore(async () => {
+    await local.restore({ connect: writeConnect, join: writeJoin, disconnect: writeDisconnect })
+  })
+
   return {
     /** Registers a socket of a user; firstSocket: the user just came online. */
     async connect (socketId: string, userId: string): Promise<{ firstSocket: boolean }> {
-      const reply = await store.run(connectScript,
-        [keys.socket(socketId), keys.userSockets(userId), keys.instanceSockets(instanceId), keys.online],
-        [userId, instanceId, socketId])
-      if (reply === OTHER_USER) throw new Error(`socket ${socketId} is already connected as another user`)
-      return { firstSocket: reply === 1 }
+      const result = await writeConnect(socketId, userId)
+      local.connected(socketId, userId)
+      return result
     },
 
     /** first: the user's first socket in the scope; count: distinct users in it now. */
     async join (socketId: string, scope: string): Promise<{ first: boolean, count: number }> {
-      const reply = await store.run(joinScript,
-        [keys.socket(socketId), keys.socketRooms(socketId), keys.roomUsers(scope)], [socketId, scope, ...PATTERN_ARGS])
-      if (reply === UNKNOWN_SOCKET) throw new Error(`socket ${socketId} is not connected`)
-      const [first, count] = reply as [number, number]
-      return { first: first === 1, count }
+      const result = await writeJoin(socketId, scope)
+      local.joined(socketId, scope)
+      return result
     },
 
     /** left: the socket was in the scope; last: it was the user's last socket there. */
@@ -87,12 +110,14 @@ export function createPresence (options: PresenceOptions) {
       const reply = await store.run(leaveScript,
         [keys.socket(socketId), keys.socketRooms(socketId), keys.roomUsers(scope)], [socketId, scope, ...PATTERN_ARGS])
       const [left, userId, last, count] = reply as [number, string, number, number]
+      local.left(socketId, scope)
       return { left: left === 1, last: last === 1, userId: userId === '' ? null : userId, count }
     },
 
     /** Leaves every scope and forgets the socket; lastSocket: the user went offline. */
     async disconnect (socketId: string): Promise<{ userId: string | null, lastSocket: boolean, left: ScopeLeft[] }> {
-      const reply = await store.run(disconnectScript, [], [socketId, ...PATTERN_ARGS]) as ScriptReply[]
+      local.gone(socketId)
+      const reply = await writeDisconnect(socketId)
       if (reply.length === 0) return { userId: null, lastSocket: false, left: [] }
       const [userId, last, left] = reply as [string, number, ScriptReply[]]
       return { userId, lastSocket: last === 1, left: left.map(toScopeLeft) }
@@ -143,11 +168,13 @@ export function createPresence (options: PresenceOptions) {
 
     /** Graceful shutdown: drops this instance's sockets at once; the caller tells the rooms. */
     async removeInstance (): Promise<SweepReport> {
+      local.clear()
       return await removeEntriesOf(instanceId)
     },
 
     async close (): Promise<void> {
       offDead()
+      offRestore()
     }
   }
 }

@@ -28,22 +28,33 @@ export function createConnectionSlots (options: ConnectionSlotsOptions) {
     if (ipHash === '' || ipHash.includes('|')) throw new Error(`invalid ip hash ${JSON.stringify(ipHash)}`)
     return ipHash
   }
+  // Slots this instance's sockets hold (socket id → IP hash), written back when the store lost them.
+  const held = new Map<string, string>()
+
+  async function take (ipHash: string, socketId: string): Promise<[number, number]> {
+    return await store.run(acquireSlotScript, [slotKeys.ip(check(ipHash)), slotKeys.instance(instanceId)],
+      [now(), staleMs, max, instanceId, socketId, ipHash, instanceKeys.alive.pattern, slotKeys.instance.pattern]) as [number, number]
+  }
+
+  async function free (ipHash: string, socketId: string): Promise<number> {
+    return await store.run(releaseSlotScript, [slotKeys.ip(check(ipHash)), slotKeys.instance(instanceId)],
+      [`${instanceId}|${socketId}`, `${ipHash}|${socketId}`]) as number
+  }
 
   return {
     max,
 
     /** Takes a slot for the socket if fewer than `max` are held; idempotent per socket. */
     async acquire (ipHash: string, socketId: string): Promise<{ ok: boolean, count: number }> {
-      const reply = await store.run(acquireSlotScript, [slotKeys.ip(check(ipHash)), slotKeys.instance(instanceId)],
-        [now(), staleMs, max, instanceId, socketId, ipHash, instanceKeys.alive.pattern, slotKeys.instance.pattern])
-      const [ok, count] = reply as [number, number]
+      const [ok, count] = await take(ipHash, socketId)
+      if (ok === 1) held.set(socketId, ipHash)
       return { ok: ok === 1, count }
     },
 
     /** Frees the socket's slot (a no-op when it holds none); resolves to the count left. */
     async release (ipHash: string, socketId: string): Promise<number> {
-      return await store.run(releaseSlotScript, [slotKeys.ip(check(ipHash)), slotKeys.instance(instanceId)],
-        [`${instanceId}|${socketId}`, `${ipHash}|${socketId}`]) as number
+      held.delete(socketId)
+      return await free(ipHash, socketId)
     },
 
     /** Slots held for the IP hash now, after dropping stale and dead entries. */
@@ -54,7 +65,17 @@ export function createConnectionSlots (options: ConnectionSlotsOptions) {
 
     /** Frees every slot an instance holds (this one by default, on graceful shutdown); resolves to how many. */
     async releaseInstance (ofInstance: string = instanceId): Promise<number> {
+      if (ofInstance === instanceId) held.clear()
       return await store.run(releaseInstanceSlotsScript, [slotKeys.instance(ofInstance)], [ofInstance, slotKeys.ip.pattern]) as number
+    },
+
+    /** After the store lost its data: every slot this instance's sockets hold, taken again. */
+    async restore (): Promise<void> {
+      for (const [socketId, ipHash] of [...held]) {
+        const [ok] = await take(ipHash, socketId)
+        // Released meanwhile: give it back, so that the write-back leaves no ghost slot.
+        if (!held.has(socketId) && ok === 1) await free(ipHash, socketId)
+      }
     }
   }
 }

@@ -13,6 +13,8 @@ export interface CreateStoreOptions {
   prefix?: string
   /** How long the first connection may take before start-up fails (default 5 s). */
   connectTimeoutMs?: number
+  /** REDIS_COMMAND_TIMEOUT_MS (default 2 s). */
+  commandTimeoutMs?: number
   /** Connection errors after start-up (reconnects are automatic); a logger, typically. */
   onError?: (err: Error) => void
 }
@@ -32,21 +34,27 @@ export interface ConnectRedisOptions {
   redisUrl: string
   /** How long the first connection may take before start-up fails (default 5 s). */
   connectTimeoutMs?: number
+  /** REDIS_COMMAND_TIMEOUT_MS: a command unanswered this long fails (a hung Redis); default 2 s. */
+  commandTimeoutMs?: number
   /** Connection errors after start-up (reconnects are automatic); a logger, typically. */
   onError?: (err: Error) => void
 }
 
-/** Opens a Redis connection and checks it answers; rejects, saying why, when Redis is unreachable. */
-export async function connectRedis (options: ConnectRedisOptions): Promise<Redis> {
-  const { redisUrl, connectTimeoutMs = 5000, onError } = options
-  const redis = new Redis(redisUrl, {
-    lazyConnect: true,
-    connectTimeout: connectTimeoutMs,
+/** What every Redis client roomwire opens shares: no command waits for a hung Redis for ever. */
+export function redisClientOptions (commandTimeoutMs = 2000) {
+  return {
+    commandTimeout: commandTimeoutMs,
     // Fail a command promptly while Redis is down instead of queueing it until it is back:
     // a socket event should get an error now, not hang; reconnects still happen by themselves.
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false
-  })
+  }
+}
+
+/** Opens a Redis connection and checks it answers; rejects, saying why, when Redis is unreachable. */
+export async function connectRedis (options: ConnectRedisOptions): Promise<Redis> {
+  const { redisUrl, connectTimeoutMs = 5000, commandTimeoutMs, onError } = options
+  const redis = new Redis(redisUrl, { lazyConnect: true, connectTimeout: connectTimeoutMs, ...redisClientOptions(commandTimeoutMs) })
   let lastError: Error | null = null
   // ioredis prints every failed reconnect without a listener; errors reach callers through
   // commands and ping() anyway, so this listener only remembers and forwards them.
@@ -84,8 +92,8 @@ export async function connectRedis (options: ConnectRedisOptions): Promise<Redis
 
 /** Connects the store the configuration asks for; rejects, saying why, when Redis is unreachable. */
 export async function createStore (options: CreateStoreOptions = {}): Promise<Store> {
-  const { redisUrl, prefix = '', connectTimeoutMs, onError } = options
+  const { redisUrl, prefix = '', connectTimeoutMs, commandTimeoutMs, onError } = options
   if (redisUrl === undefined || redisUrl === '') return createMemoryStore({ prefix })
-  const redis = await connectRedis({ redisUrl, connectTimeoutMs, onError })
+  const redis = await connectRedis({ redisUrl, connectTimeoutMs, commandTimeoutMs, onError })
   return createRedisStore({ redis, prefix, ownsClient: true })
 }

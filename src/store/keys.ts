@@ -53,6 +53,8 @@ export const instanceKeys = {
   alive: onePart('instance:{}:alive'),
   /** hash dead instanceId → the survivor cleaning up after it (until it is done) */
   claims: 'instances:claims',
+  /** string (no expiry): set once by the first instance; missing or changed, the store lost its data */
+  epoch: 'store:epoch',
   /** string (PX ttl, as alive): the instance's operations snapshot (plugins/operations.ts) */
   ops: onePart('instance:{}:ops')
 }

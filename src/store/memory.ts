@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { globToRegExp } from './glob.js'
 import { createKeyspace } from './keyspace.js'
 import type { Script, ScriptReply, Store } from './types.js'
@@ -17,6 +18,8 @@ export function createMemoryStore (options: MemoryStoreOptions = {}): Store {
   const { prefix = '', now = Date.now, sweepIntervalMs = 1000 } = options
   const ops = createKeyspace(now)
   const k = (key: string): string => prefix + key
+  // The process is the server: it never restarts under its users.
+  const serverId = randomUUID()
   let sweeper: NodeJS.Timeout | null = setInterval(() => ops.sweep(), sweepIntervalMs)
   sweeper.unref()
 
@@ -69,6 +72,7 @@ export function createMemoryStore (options: MemoryStoreOptions = {}): Store {
       return script.local(ops, keys.map(k), [prefix, ...args.map(String)])
     },
 
+    async serverId () { return serverId },
     async ping () {
       if (sweeper === null) throw new Error('memory store is closed')
     },

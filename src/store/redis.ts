@@ -126,6 +126,12 @@ export function createRedisStore ({ redis, prefix = '', ownsClient = false }: Re
     scan,
     run,
 
+    async serverId () {
+      const info = await redis.info('server')
+      const runId = /^run_id:(\w+)/m.exec(info)?.[1]
+      if (runId === undefined) throw new Error('INFO server has no run_id')
+      return runId
+    },
     async ping () { await redis.ping() },
     async close () {
       if (!ownsClient) return

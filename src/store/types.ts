@@ -48,6 +48,12 @@ export interface Store {
   /** Runs a script atomically. KEYS are prefixed by the store; ARGV[1] is always the prefix. */
   run (script: Script, keys: string[], args: Array<string | number>): Promise<ScriptReply>
 
+  /**
+   * Which server process answers (Redis' run_id; fixed for the memory store): it changes when
+   * Redis restarted or failed over to a replica, which may have lost writes.
+   */
+  serverId (): Promise<string>
+
   /** Resolves when the store answers; rejects otherwise. */
   ping (): Promise<void>
   close (): Promise<void>

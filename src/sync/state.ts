@@ -33,15 +33,44 @@ export interface RoomStateOptions {
   graceQueue: string
 }
 
+/** A connection of this instance attached to its seat: what a write-back needs. */
+interface LocalConnection { connectionId: string, participant: StoredParticipant }
+/** This instance's part of a room, written back when the store lost it. */
+interface LocalRoom { sockets: Map<string, LocalConnection>, playback: PlaybackState | null }
+
 /** Typed access to one store's watch-party state. */
 export function createRoomState ({ store, ttlMs, instanceId, graceQueue }: RoomStateOptions) {
+  // Rooms with sockets attached on this instance (dropped with their last one), for restore().
+  const local = new Map<string, LocalRoom>()
+
+  async function remember (roomId: string, participantId: string, socketId: string, connectionId: string): Promise<void> {
+    // One read on attach, not on every event; a failed read only leaves this socket out of a write-back.
+    const json = await store.hGet(syncKeys.participants(roomId), participantId).catch(() => null)
+    if (json === null) return
+    let room = local.get(roomId)
+    if (room === undefined) local.set(roomId, (room = { sockets: new Map(), playback: null }))
+    room.sockets.set(socketId, { connectionId, participant: JSON.parse(json) as StoredParticipant })
+  }
+
+  function forget (roomId: string, socketId: string, connectionId: string): void {
+    const room = local.get(roomId)
+    if (room?.sockets.get(socketId)?.connectionId !== connectionId) return
+    room.sockets.delete(socketId)
+    if (room.sockets.size === 0) local.delete(roomId)
+  }
+
+  function sawPlayback (roomId: string, playback: PlaybackState | null): void {
+    const room = local.get(roomId)
+    if (room !== undefined && playback !== null && (room.playback === null || room.playback.updatedAt <= playback.updatedAt)) room.playback = playback
+  }
+
   const attachKeys = (roomId: string) => [
     syncKeys.participants(roomId), syncKeys.sockets(roomId), syncKeys.online(roomId),
     syncKeys.instanceSockets(instanceId), syncKeys.instances, syncKeys.identities(roomId), syncKeys.playback(roomId),
     graceQueue
   ]
 
-  return {
+  const roomState = {
     /**
      * The seat found by `lookup`, else (capacity allowing, and when `reserve`) `candidate`'s new
      * one, with a grace deadline at `graceAt` until a socket attaches.
@@ -63,6 +92,7 @@ export function createRoomState ({ store, ttlMs, instanceId, graceQueue }: RoomS
         participantId, socketId, `${participantId}|${instanceId}|${connectionId}`,
         `${roomId}|${socketId}|${connectionId}`, instanceId, ttlMs, graceMember(roomId, participantId)
       ])
+      if (reply === 1) await remember(roomId, participantId, socketId, connectionId)
       return reply === 1
     },
 
@@ -75,6 +105,7 @@ export function createRoomState ({ store, ttlMs, instanceId, graceQueue }: RoomS
 
     /** Detaches a connection; the seat's grace ends at `graceAt` if that was its last socket. */
     async detach (roomId: string, socketId: string, connectionId: string, graceAt: number, instance = instanceId): Promise<{ participantId: string, remaining: number } | null> {
+      if (instance === instanceId) forget(roomId, socketId, connectionId)
       const reply = await store.run(detachScript,
         [syncKeys.sockets(roomId), syncKeys.online(roomId), syncKeys.instanceSockets(instance), syncKeys.participants(roomId), graceQueue],
         [socketId, connectionId, `${roomId}|${socketId}|${connectionId}`, roomId, graceAt]) as ScriptReply[]
@@ -99,11 +130,14 @@ export function createRoomState ({ store, ttlMs, instanceId, graceQueue }: RoomS
 
     async playback (roomId: string): Promise<PlaybackState | null> {
       const json = await store.get(syncKeys.playback(roomId))
-      return json === null ? null : JSON.parse(json) as PlaybackState
+      const playback = json === null ? null : JSON.parse(json) as PlaybackState
+      sawPlayback(roomId, playback)
+      return playback
     },
 
     async setPlayback (roomId: string, state: PlaybackState): Promise<void> {
       await store.set(syncKeys.playback(roomId), JSON.stringify(state), { ttlMs })
+      sawPlayback(roomId, state)
     },
 
     /** Activity: every key of the room lives another ttl. */
@@ -112,7 +146,25 @@ export function createRoomState ({ store, ttlMs, instanceId, graceQueue }: RoomS
     },
 
     async remove (roomId: string): Promise<void> {
+      local.delete(roomId)
       await store.del(...roomKeys(roomId))
+    },
+
+    /**
+     * After the store lost its data: this instance's seats, attachments and the latest playback
+     * it saw, written back (idempotent; a playback another instance wrote back later wins).
+     */
+    async restore (): Promise<void> {
+      for (const [roomId, room] of [...local]) {
+        for (const [socketId, { connectionId, participant }] of [...room.sockets]) {
+          await roomState.claimSeat(roomId, participant.identity, participant, { max: Number.MAX_SAFE_INTEGER, reserve: true, graceAt: Date.now() + ttlMs })
+          await roomState.attach(roomId, participant.id, socketId, connectionId)
+        }
+        const { playback } = room
+        if (playback === null || await store.set(syncKeys.playback(roomId), JSON.stringify(playback), { ttlMs, onlyIfAbsent: true })) continue
+        const stored = await roomState.playback(roomId)
+        if (stored !== null && stored.updatedAt < playback.updatedAt) await roomState.setPlayback(roomId, playback)
+      }
     },
 
     /** Instances that have (had) sockets in rooms. */
@@ -122,6 +174,7 @@ export function createRoomState ({ store, ttlMs, instanceId, graceQueue }: RoomS
 
     /** Takes the socket entries an instance left, once: `{roomId, socketId, connectionId}`. */
     async takeInstance (id: string): Promise<Array<{ roomId: string, socketId: string, connectionId: string }>> {
+      if (id === instanceId) local.clear()
       const members = await store.run(takeInstanceScript, [syncKeys.instanceSockets(id), syncKeys.instances], [id]) as string[]
       return members.map((m) => {
         const [roomId, socketId, connectionId] = m.split('|')
@@ -129,6 +182,7 @@ export function createRoomState ({ store, ttlMs, instanceId, graceQueue }: RoomS
       })
     }
   }
+  return roomState
 }
 
 export type RoomState = ReturnType<typeof createRoomState>

@@ -97,6 +97,44 @@ eachBackend(t, async (t, { stores }) => {
     t.ok(await a.sIsMember('instances', lifecycle.instanceId), 'left for the survivors to sweep')
     await a.sRem('instances', lifecycle.instanceId)
   })
+
+  t.test('a store that lost its data (flushed) makes every instance write back, until its handlers succeed', async (t) => {
+    const restored: string[] = []
+    const started = await Promise.all(['r1', 'r2'].map(async (instanceId, i) => {
+      const lifecycle = createInstanceLifecycle({ store: [a, b][i], instanceId, ttlMs, sweepIntervalMs: BY_HAND_MS, onError: () => {} })
+      let failOnce = instanceId === 'r2'
+      lifecycle.onRestore(async () => {
+        if (failOnce) { failOnce = false; throw new Error('store still busy') }
+        restored.push(instanceId)
+      })
+      await lifecycle.start()
+      t.teardown(() => lifecycle.shutdown())
+      return lifecycle
+    }))
+    await sleep(ttlMs)
+    t.same(restored, [], 'no write-back while the store keeps its data')
+    const everything = await a.scan('*')
+    await a.del(...everything)
+    await until(() => restored.length === 2, ttlMs * 20, 'write-back on both instances')
+    t.same(restored.sort(), ['r1', 'r2'], 'each instance wrote back once its handlers succeeded')
+    t.ok(started[1].restores >= 2, 'the failed write-back was tried again on a later beat')
+    t.ok(await a.exists('instance:r1:alive'), 'liveness is back')
+  })
+
+  t.test('a new server behind the same address (failover: run id changed) makes the instance write back', async (t) => {
+    let serverId = 'primary'
+    const failingOver = { ...a, serverId: async () => serverId }
+    const lifecycle = createInstanceLifecycle({ store: failingOver, instanceId: 'fo', ttlMs, sweepIntervalMs: BY_HAND_MS })
+    let restored = 0
+    lifecycle.onRestore(async () => { restored++ })
+    await lifecycle.start()
+    t.teardown(() => lifecycle.shutdown())
+    await lifecycle.beat()
+    t.equal(restored, 0)
+    serverId = 'replica'
+    await until(() => restored === 1, ttlMs * 20, 'write-back after the failover')
+    t.pass('the replica got this instance\'s state')
+  })
 })
 
 t.test('options are checked', async (t) => {
