@@ -1,5 +1,6 @@
 import Type, { type Static, type TSchema } from 'typebox'
 import { adminAuth, Cursor, ErrorResponse, NextCursor, Offset, PageLimit, route, Text } from './common.js'
+import { examplesWithoutMetadata } from './metadata.js'
 import { ChannelMessage } from './chat.js'
 
 /**
@@ -69,7 +70,7 @@ export const AdminRoom = Type.Object({
 })
 
 /** A room in a list: no metadata (GET /api/rooms/:id has it). */
-export const AdminRoomListItem = Type.Omit(AdminRoom, ['metadata'])
+export const AdminRoomListItem = Type.Omit(AdminRoom, ['metadata'], { examples: examplesWithoutMetadata(AdminRoom) })
 
 export const AdminRoomMember = Type.Object({
   userId: Type.String(),

@@ -1,5 +1,6 @@
 import Type, { type Static, type TSchema } from 'typebox'
 import { bearerAuth, Cursor, ErrorResponse, Name, NextCursor, PageLimit, route, Seq, Text } from './common.js'
+import { examplesWithoutMetadata } from './metadata.js'
 
 /**
  * CONTRACT §6: chat on the default namespace `/`, three vocabularies over one core.
@@ -273,7 +274,7 @@ export const Channel = Type.Object({
   }]
 })
 /** A channel in a list: no metadata (GET /api/channels/:id has it). */
-export const ChannelListItem = Type.Omit(Channel, ['metadata'])
+export const ChannelListItem = Type.Omit(Channel, ['metadata'], { examples: examplesWithoutMetadata(Channel) })
 
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse }
 

@@ -21,3 +21,14 @@ export function checkMetadata (metadata: Record<string, unknown> | undefined, ma
     return value
   })
 }
+
+/** A schema's examples without their `metadata` (list items leave it out). */
+export function examplesWithoutMetadata (schema: object): unknown[] | undefined {
+  const { examples } = schema as { examples?: unknown }
+  if (!Array.isArray(examples)) return undefined
+  return examples.map((example: unknown) => {
+    if (typeof example !== 'object' || example === null) return example
+    const { metadata: _metadata, ...rest } = example as Record<string, unknown>
+    return rest
+  })
+}
