@@ -38,7 +38,7 @@ errors=$(npx tsc -p . | grep -E 'error TS' | grep -vE '^node_modules/drizzle-orm
 # One core busy, as on a loaded machine: registration must still fit Fastify's default timeout.
 node -e 'const end = Date.now() + 60000; while (Date.now() < end);' &
 busy=$!
-trap 'kill $busy 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $busy 2>/dev/null || true; rm -rf "$work"' EXIT
 timeout 60 node out/index.js
 kill $busy 2>/dev/null || true
 echo "package ok"
