@@ -67,7 +67,7 @@ export default fp<ChatPluginOptions>(async (app, opts) => {
   app.decorate('typing', typing)
   services.set(app.io, chat)
   app.addHook('onClose', async () => {
-    coalescer.close()
+    await coalescer.close()
     await typing.close()
   })
 }, { name: 'chat', dependencies: ['config', 'db', 'store', 'socket-io', 'auth', 'rate-limit', 'presence', 'room-events'] })

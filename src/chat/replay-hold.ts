@@ -35,6 +35,8 @@ export function holdLiveMessages (socket: Socket, liveSeq: LiveSeq): ReplayHold 
   const held: Held[] = []
   let finish: { payload: object, upTo: number } | undefined
   let ended = false
+  /** `history:replayed` is out; live messages up to its `toSeq` are still dropped. */
+  let draining = false
 
   const hold: OutgoingTake & { end: () => void } = {
     take (args, encoded, opts) {
@@ -42,12 +44,23 @@ export function holdLiveMessages (socket: Socket, liveSeq: LiveSeq): ReplayHold 
       if (typeof payload === 'object' && payload !== null && allowed.has(payload)) return false
       if (finish !== undefined && payload === finish.payload) {
         write(encoded, opts)
-        for (const h of held) if (h.seq > finish.upTo) write(h.encoded, h.opts)
-        hold.end()
+        const later = held.filter((h) => h.seq > finish!.upTo)
+        for (const h of later) write(h.encoded, h.opts)
+        held.length = 0
+        // The replay and `history:replayed` are written at once, but a live message of the room
+        // (published before the replay read SQL) may still be on its way through the adapter: until
+        // one after `upTo` arrives (a room's messages come in seq order), those up to it are dropped.
+        draining = later.length === 0
+        if (!draining) hold.end()
         return true
       }
       const seq = liveSeq(args[0], payload)
       if (seq === null) return false
+      if (draining) {
+        if (seq <= finish!.upTo) return true
+        hold.end()
+        return false
+      }
       held.push({ seq, encoded, opts })
       return true
     },

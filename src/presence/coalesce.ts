@@ -23,6 +23,9 @@ interface Window {
  */
 export function createCoalescer ({ intervalMs, onError, track }: CoalescerOptions) {
   const windows = new Map<string, Window>()
+  // Closing (shutdown): what is queued goes out now, and later sends (this instance's own
+  // departures) run at once, for no timer may outlive the instance.
+  let closed = false
 
   function open (key: string): Window {
     const window: Window = { timer: setTimeout(() => { end(key, window) }, intervalMs), pending: undefined }
@@ -46,6 +49,7 @@ export function createCoalescer ({ intervalMs, onError, track }: CoalescerOption
   return {
     /** Resolves once the send ran (a quiet key) or was queued for the end of the window. */
     async schedule (key: string, send: Send): Promise<void> {
+      if (closed) return await send(false)
       const window = windows.get(key)
       if (window !== undefined) {
         window.pending = send
@@ -68,9 +72,16 @@ export function createCoalescer ({ intervalMs, onError, track }: CoalescerOption
       return windows.size
     },
 
-    close (): void {
-      for (const window of windows.values()) clearTimeout(window.timer)
+    /** Sends what is queued now; from then on every send runs at once. */
+    async close (): Promise<void> {
+      closed = true
+      const queued: Array<Promise<void>> = []
+      for (const window of windows.values()) {
+        clearTimeout(window.timer)
+        if (window.pending !== undefined) queued.push(window.pending(true).catch(onError))
+      }
       windows.clear()
+      await Promise.all(queued)
     }
   }
 }

@@ -30,6 +30,7 @@ export function createOutbox<M extends ServerEventMap> (nsp: Namespace, options:
   /** The Socket.IO rooms of an audience, for a raw adapter broadcast (no rooms: everyone). */
   function roomsOf (to: Audience): string[] {
     if ('socket' in to) return [to.socket]
+    if ('sockets' in to) return to.sockets
     if ('room' in to) return [to.room]
     if ('user' in to) {
       if (options.userRoom === undefined) throw new Error(`outbox of ${nsp.name}: no userRoom for a user audience`)
@@ -40,6 +41,8 @@ export function createOutbox<M extends ServerEventMap> (nsp: Namespace, options:
 
   /** What BroadcastOperator#emit does, but with the adapter's promise kept (emit drops it). */
   async function broadcast (emission: Emission<M>): Promise<void> {
+    // No sockets is no one (an empty list of rooms would be everyone).
+    if ('sockets' in emission.to && emission.to.sockets.length === 0) return
     const data = 'payload' in emission ? [emission.event, emission.payload] : [emission.event]
     const except = 'room' in emission.to ? emission.to.except ?? [] : []
     const packet = { type: 2 /* EVENT */, data }

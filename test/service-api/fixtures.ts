@@ -17,6 +17,7 @@ import chatPlugin from '../../plugins/chat.js'
 import serviceApiPlugin from '../../plugins/service-api.js'
 import { installErrorHandling } from '../../src/http-errors.js'
 import type { SocketUser } from '../../src/service-api/types.js'
+import roomEventsPlugin from '../../plugins/room-events.js'
 
 type Test = Parameters<typeof connect>[0]
 
@@ -169,6 +170,7 @@ export async function bareApp (t: Test, options: BareAppOptions): Promise<{ app:
   await app.register(authPlugin)
   await app.register(rateLimitPlugin)
   await app.register(instancePlugin, { sweepIntervalMs: options.presenceSweepMs })
+  await app.register(roomEventsPlugin)
   await app.register(presencePlugin)
   await app.register(chatPlugin)
   await app.register(serviceApiPlugin, { now: options.now })
