@@ -1,5 +1,6 @@
 import type { CodeSendPayload } from '../../contract/chat.js'
-import { normalizeCode, type Chat } from '../service.js'
+import type { Chat } from '../service.js'
+import { normalizeCode } from '../text.js'
 import type { ChatUser, RoomRef } from '../types.js'
 import { codeRoomMessage } from './wire.js'
 
