@@ -1,9 +1,9 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { io as ioClient, type Socket } from 'socket.io-client'
+import { io as ioClient } from 'socket.io-client'
 import { freshPostgresUrl, freshRedisPrefix, servicesSkipReason, once, connected, JWT_SECRET, IP_HASH_SECRET } from '../helper.js'
 import { startInstance, startRedis, startRelay, type Instance } from './fixtures/processes.js'
-import { hs256, claims } from '../tokens.js'
+import { chat, token, usersIn } from './fixtures/clients.js'
 
 /**
  * Real processes (dist/src/server.js) on one Redis and one PostgreSQL: what crosses between
@@ -23,19 +23,6 @@ if (skip) {
     LOG_LEVEL: 'info',
     ...extra
   })
-  const token = (sub: string, name: string) => hs256(claims({ sub, name, username: name, exp: Math.floor(Date.now() / 1000) + 3600 }))
-  const chat = (test: { teardown (fn: () => unknown): void }, instance: Instance, sub: string, name: string, opts = {}): Socket => {
-    const socket = ioClient(instance.url, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { token: token(sub, name) }, ...opts })
-    test.teardown(() => { socket.disconnect() })
-    return socket
-  }
-  const usersIn = async (socket: Socket, predicate: (ids: string[]) => boolean) => {
-    for (;;) {
-      const users = await once<Array<{ userId: string }>>(socket, 'users_online', 10_000)
-      const ids = users.map(u => u.userId).sort()
-      if (predicate(ids)) return ids
-    }
-  }
 
   t.test('two processes: chat crosses; kill -9 of one reports its users left within the TTL', async (t) => {
     const env = await baseEnv({ REDIS_KEY_PREFIX: freshRedisPrefix() })
