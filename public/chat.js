@@ -34,6 +34,8 @@ export function setupChat () {
   /** userId → display name of who is typing in the current group. */
   const typists = new Map()
   const seen = new Set()
+  /** The highest seq shown for the current group: a rejoin asks for what came after it. */
+  let lastSeq = 0
   let typingSince = 0
   let idleTimer = null
 
@@ -78,6 +80,7 @@ export function setupChat () {
   function addMessage (m) {
     if (!group || m.groupId !== group.id || seen.has(m.id)) return
     seen.add(m.id)
+    lastSeq = Math.max(lastSeq, m.seq)
     const item = el('li', { data: { seq: m.seq, messageId: m.id } },
       el('span', { class: 'sender', text: m.sender.name }),
       el('span', { class: 'content', text: m.content }),
@@ -132,6 +135,7 @@ export function setupChat () {
     joinedView.hidden = true
     typists.clear()
     seen.clear()
+    lastSeq = 0
     messages.replaceChildren()
     online.replaceChildren()
     members = []
@@ -164,8 +168,11 @@ export function setupChat () {
   function bindSocket (s) {
     s.on('connect', () => {
       say(status, `Connected as ${session.user?.displayName} (${s.io.engine.transport.name}).`)
-      // A connection that was not recovered has lost its rooms: join the current group again.
-      if (group && !s.recovered) request(s, 'join_group', group.id).then((r) => renderOnline(r.onlineMembers)).catch(fail)
+      // A connection that was not recovered has lost its rooms: join the current group again and
+      // get what was sent meanwhile (CONTRACT §12: replayed in seq order before any live message).
+      if (group && !s.recovered) {
+        request(s, 'join_group', { groupId: group.id, sinceSeq: lastSeq }).then((r) => renderOnline(r.onlineMembers)).catch(fail)
+      }
     })
     s.on('disconnect', (reason) => { say(status, `Disconnected (${reason}).`) })
     s.on('connect_error', (err) => { sayError(status, cannotConnect(err)) })
@@ -173,6 +180,14 @@ export function setupChat () {
     // What an operator sends from /admin (CONTRACT §7 broadcast); shown as text like everything else.
     s.on('system:announcement', (data) => { say(status, `Announcement: ${typeof data?.message === 'string' ? data.message : JSON.stringify(data)}`) })
     s.on('message_received', addMessage)
+    s.on('history:replayed', (event) => {
+      const current = group
+      if (!current || event.groupId !== current.id || event.complete) return
+      // More was missed than a rejoin replays: the newest page comes from the history route.
+      api(`api/groups/${encodeURIComponent(current.id)}/messages?limit=50`, { token: session.token })
+        .then((history) => { if (group === current) for (const m of history.messages) addMessage(m) })
+        .catch(fail)
+    })
     s.on('room_members_update', (event) => {
       if (!group || event.groupId !== group.id) return
       renderOnline(event.onlineMembers)
