@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import pg from 'pg'
@@ -100,10 +101,10 @@ export async function until (check: () => boolean | Promise<boolean>, what: stri
   }
 }
 
-/** Env of instances sharing one fresh database and Redis prefix, sending to `url` with test timings. */
+/** Env of instances sharing a database and Redis prefix of their own, sending to `url` with test timings. */
 export async function webhookEnv (url: string, extra: NodeJS.ProcessEnv = {}): Promise<NodeJS.ProcessEnv> {
   return {
-    DATABASE_URL: await freshPostgresUrl('webhook-processes'),
+    DATABASE_URL: await freshPostgresUrl(`webhook-processes-${randomUUID()}`),
     REDIS_URL: process.env.REDIS_URL,
     REDIS_KEY_PREFIX: freshRedisPrefix(),
     JWT_SECRET,
