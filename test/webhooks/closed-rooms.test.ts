@@ -88,6 +88,25 @@ for (const mode of modes()) {
     t.equal(events.length, 6, 'exactly once; the sockets going away add nothing')
   })
 
+  t.test(`${mode}: one channel deleted on two instances at once: one 204, one 404, one room.vacated`, { skip: mode === 'embedded' && 'needs a shared store (Redis)' }, async (t) => {
+    const receiver = await startReceiver(t)
+    const group = `race-${mode}`
+    const a = await webhookApp(t, mode, [receiver.url], { listen: true, group })
+    const b = await webhookApp(t, mode, [receiver.url], { listen: true, group })
+    const [ann, ben] = [await newUser(a.app, 'Ann'), await newUser(a.app, 'Ben')]
+    const roomId = await createChannel(a.app, `race-${mode}`)
+    const clients = [await ChatClient.open(t, a.url, ann.token), await ChatClient.open(t, b.url, ben.token)]
+    for (const client of clients) await client.ack('room:join', { roomId })
+    await receiver.until(() => ofRoom(receiver, roomId).length >= 3, 'the joins')
+    const codes = await Promise.all([a, b].map(async ({ app }) =>
+      (await app.inject({ method: 'DELETE', url: `/api/rooms/${roomId}`, headers: { 'x-api-key': ADMIN_API_KEY } })).statusCode))
+    t.same(codes.sort(), [204, 404], 'one instance deleted it')
+    for (const client of clients) client.close()
+    const events = await eventsOf(receiver, roomId, 6, 'the departures')
+    t.equal(events.filter(e => e.type === 'room.vacated').length, 1, 'vacated once')
+    t.equal(events.filter(e => e.type === 'member.removed').length, 2, 'each member removed once')
+  })
+
   // Services: two instances sweep the same database; embedded: one instance's own sweep.
   t.test(`${mode}: a sync room that expires (SYNC_ROOM_TTL_MS) with a seat held: vacated once across instances`, async (t) => {
     const receiver = await startReceiver(t)
