@@ -37,7 +37,9 @@ if (skip) {
       INSTANCE_TTL_MS: String(INSTANCE_TTL_MS),
       LOG_LEVEL: 'info'
     }
-    const [a, b] = await Promise.all([startInstance(t, env), startInstance(t, env)])
+    // One after the other: two cold starts at once on a busy machine can miss the fixture's deadline.
+    const a = await startInstance(t, env)
+    const b = await startInstance(t, env)
 
     // On A: the watcher (star and duo), a bystander watching no one, one watching someone else.
     const watcher = chat(t, a, 'watcher', 'Watcher')
