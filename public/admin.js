@@ -31,18 +31,40 @@ async function call (path, { method = 'GET', body } = {}) {
 
 const sum = (records) => Object.values(records ?? {}).reduce((a, b) => a + b, 0)
 const uptime = (ms) => (ms < 60_000 ? `${Math.round(ms / 1000)} s` : ms < 3_600_000 ? `${Math.round(ms / 60_000)} min` : `${(ms / 3_600_000).toFixed(1)} h`)
+/** Rate limiting of one instance's sockets: RATE_LIMITED answers and events dropped over budget. */
+const limited = (s) => (s.counters.rateLimited === undefined && s.counters.overBudget === undefined ? '-' : (s.counters.rateLimited ?? 0) + (s.counters.overBudget ?? 0))
 const push = (list, value) => { list.push(value); if (list.length > HISTORY) list.shift() }
 
+/**
+ * Instances seen since the page opened. One that left the registry (its liveness ran out and a
+ * survivor swept it) stays listed as gone, with when it was last seen, instead of vanishing.
+ */
+const seen = new Map()
+
+function instanceRows (overview) {
+  const listed = new Set(overview.instances.map((i) => i.instanceId))
+  for (const i of overview.instances) if (i.alive) seen.set(i.instanceId, { snapshot: i.snapshot, lastSeenAt: overview.at })
+  const gone = [...seen].filter(([id]) => !listed.has(id))
+    .map(([instanceId, last]) => ({ instanceId, alive: false, self: false, snapshot: null, lastSeenAt: last.lastSeenAt }))
+  return [...overview.instances.map((i) => ({ ...i, lastSeenAt: seen.get(i.instanceId)?.lastSeenAt })), ...gone]
+}
+
+function liveness (alive, lastSeenAt) {
+  if (alive) return [el('span', { class: 'dot online', title: 'alive' }), ' alive']
+  const since = lastSeenAt === undefined ? '' : ` (last seen ${new Date(lastSeenAt).toLocaleTimeString()})`
+  return [el('span', { class: 'dot offline', title: 'liveness expired' }), ` gone${since}`]
+}
+
 function renderInstances (overview) {
-  byId('ops-instances').querySelector('tbody').replaceChildren(...overview.instances.map(({ instanceId, alive, self, snapshot: s }) =>
+  byId('ops-instances').querySelector('tbody').replaceChildren(...instanceRows(overview).map(({ instanceId, alive, self, snapshot: s, lastSeenAt }) =>
     el('tr', { data: { instanceId, alive } },
       el('td', {}, el('code', { text: instanceId.slice(0, 8), title: instanceId }), self ? el('span', { class: 'you', text: ' (answering)' }) : ''),
-      el('td', {}, el('span', { class: `dot ${alive ? 'online' : 'offline'}`, title: alive ? 'alive' : 'liveness expired' }), alive ? ' alive' : ' gone'),
+      el('td', {}, ...liveness(alive, lastSeenAt)),
       el('td', { text: s ? uptime(overview.at - s.startedAt) : '-' }),
       el('td', { text: s ? sum(s.connections) : '-' }),
       el('td', { text: s ? sum(s.rooms) : '-' }),
-      el('td', { text: s?.counters.rateLimited ?? '-' }),
-      el('td', { text: s?.counters.slowConsumers ?? 'n/a' }))))
+      el('td', { text: s ? limited(s) : '-', title: 'events refused with RATE_LIMITED + events dropped over the inbound budget (WS_EVENT_RATE)' }),
+      el('td', { text: s?.counters.slowConsumers ?? (s ? 'n/a' : '-') }))))
 }
 
 function renderTotals (overview, snapshots) {
@@ -50,6 +72,7 @@ function renderTotals (overview, snapshots) {
   say(byId('ops-connections'), String(overview.stats.activeConnections))
   say(byId('ops-online-users'), String(overview.stats.onlineUsers))
   say(byId('ops-rate-limited'), String(total('rateLimited')))
+  say(byId('ops-over-budget'), String(total('overBudget')))
   say(byId('ops-slow-consumers'), snapshots.some((s) => 'slowConsumers' in s.counters) ? String(total('slowConsumers')) : 'not measured by this server')
   say(byId('ops-errors'), String(total('errors')))
   const byNamespace = new Map()

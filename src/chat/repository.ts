@@ -159,9 +159,9 @@ export function createChatRepository (db: Db) {
       return { room: toRoom(row.room), role: (row.role ?? null) as MemberRole | null, memberCount: Number(row.memberCount) }
     },
 
-    async deleteRoom (id: string): Promise<boolean> {
+    async deleteRoom (id: string, executor: Executor = db): Promise<boolean> {
       if (!isUuid(id)) return false
-      const rows = await db.delete(chatRooms).where(eq(chatRooms.id, id)).returning({ id: chatRooms.id })
+      const rows = await executor.delete(chatRooms).where(eq(chatRooms.id, id)).returning({ id: chatRooms.id })
       return rows.length > 0
     },
 

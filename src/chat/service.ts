@@ -14,6 +14,7 @@ import { createChatLifecycleEvents, messageCreatedEvent, type ChatLifecycleEvent
 import { noRoomEvents, type RoomEventSink } from '../services/room-events.js'
 import { createChatPresence, type ChatPresenceParts } from './presence.js'
 import { checkContent } from './text.js'
+import { deletedRoomEvents } from '../presence/changes.js'
 
 export interface ChatOptions extends ChatPresenceParts {
   database: Database
@@ -363,13 +364,21 @@ export function createChatService (options: ChatOptions) {
     /** Deletes a stored room with its members and messages; its sockets are told and taken out. */
     async deleteRoom (id: string): Promise<boolean> {
       const stored = await repo.room(id)
-      if (!stored || !(await repo.deleteRoom(id))) return false
+      if (!stored) return false
       const room: RoomRef = { kind: stored.kind, id }
       const scope = scopeOf(room)
+      const present = await presence.members(scope)
+      // The room's departures (room.vacated) commit with its deletion, once whichever instance deletes.
+      const deleted = await database.db.transaction(async (tx) => {
+        if (!(await repo.deleteRoom(id, tx))) return false
+        await roomEvents.write(deletedRoomEvents(room, present.map(m => m.userId)), tx)
+        return true
+      })
+      if (!deleted) return false
       await deliver(presenters[room.kind].closed(room), room, '')
       for (const member of await presence.members(scope)) {
         await typing.clear(member.userId, [scope])
-        for (const socketId of await presence.socketsOf(member.userId)) await presence.leave(socketId, scope)
+        for (const socketId of await presence.socketsOf(member.userId)) await presence.leaveDeleted(socketId, scope)
       }
       emptyRoom(scope)
       status.closed(room)

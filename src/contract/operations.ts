@@ -12,7 +12,7 @@ export const InstanceSnapshot = Type.Object({
   startedAt: Type.Number(),
   connections: Counts,
   rooms: Counts,
-  /** Counters since the instance started: eventsReceived, eventsSent, messagesReceived, rateLimited, errors, slowConsumers. */
+  /** Counters since the instance started: eventsReceived, eventsSent, messagesReceived, rateLimited, overBudget, errors, slowConsumers. */
   counters: Counts,
   /** Cumulative event-latency buckets as [upper bound in seconds or '+Inf', count]. */
   // [bound, count] pairs; a pair as a two-item array: OpenAPI 3.0 has no tuples.
@@ -48,7 +48,7 @@ export const Overview = Type.Object({
         startedAt: 1777915800000,
         connections: { '/': 12, '/sync': 3 },
         rooms: { '/': 4, '/sync': 1 },
-        counters: { eventsReceived: 5120, eventsSent: 20480, messagesReceived: 830, rateLimited: 2, errors: 0, slowConsumers: 0 },
+        counters: { eventsReceived: 5120, eventsSent: 20480, messagesReceived: 830, rateLimited: 2, overBudget: 40, errors: 0, slowConsumers: 0 },
         latencyBuckets: [['0.005', 4800], ['0.05', 5100], ['+Inf', 5120]]
       }
     }],

@@ -27,7 +27,10 @@ export const COUNTER_SERIES = {
   eventsSent: 'roomwire_socket_events_sent_total',
   /** Received `send_message` and `message` events only (MESSAGE_EVENTS). */
   messagesReceived: 'roomwire_socket_events_received_total',
+  /** Events refused with RATE_LIMITED (per-feature limits: chat messages, joins, passwords). */
   rateLimited: 'roomwire_socket_events_rate_limited_total',
+  /** Events dropped unanswered because their socket was over its inbound budget (WS_EVENT_RATE). */
+  overBudget: 'roomwire_socket_events_dropped_total',
   errors: 'roomwire_socket_errors_total',
   // Counted once the outbound bound of issue 16 lands; read whenever the registry has it.
   slowConsumers: 'roomwire_socket_slow_consumers_total'

@@ -31,6 +31,15 @@ export function leftEvents (left: ScopeLeft[]): RoomEvent[] {
   return events
 }
 
+/**
+ * A stored room deleted while `present` were in it: each one removed, then room.vacated
+ * (`data.reason: 'deleted'`), written with the deletion (its sockets then use leaveDeleted).
+ */
+export function deletedRoomEvents (room: Room, present: string[]): RoomEvent[] {
+  return leftEvents(present.map((userId, n) => ({ scope: `${room.kind}:${room.id}`, userId, last: true, count: present.length - n - 1 })))
+    .map(e => e.type === 'room.vacated' ? { ...e, data: { ...e.data, reason: 'deleted' } } : e)
+}
+
 const offlineEvents = (userIds: string[]): RoomEvent[] => userIds.map(userId => ({ type: 'user.offline', userId }))
 
 /**

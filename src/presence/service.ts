@@ -84,6 +84,14 @@ export function createPresence (options: PresenceOptions) {
     return await store.run(disconnectScript, [], [socketId, ...PATTERN_ARGS]) as ScriptReply[]
   }
 
+  async function writeLeave (socketId: string, scope: string): Promise<{ left: boolean, last: boolean, userId: string | null, count: number }> {
+    const reply = await store.run(leaveScript,
+      [keys.socket(socketId), keys.socketRooms(socketId), keys.roomUsers(scope)], [socketId, scope, ...PATTERN_ARGS])
+    const [left, userId, last, count] = reply as [number, string, number, number]
+    local.left(socketId, scope)
+    return { left: left === 1, last: last === 1, userId: userId === '' ? null : userId, count }
+  }
+
   // This instance's sockets, written back when the store lost them (src/presence/restore.ts).
   const local = createLocalPresence()
   const offRestore = lifecycle.onRestore(async () => {
@@ -106,13 +114,13 @@ export function createPresence (options: PresenceOptions) {
     },
 
     /** left: the socket was in the scope; last: it was the user's last socket there. */
-    async leave (socketId: string, scope: string): Promise<{ left: boolean, last: boolean, userId: string | null, count: number }> {
-      const reply = await store.run(leaveScript,
-        [keys.socket(socketId), keys.socketRooms(socketId), keys.roomUsers(scope)], [socketId, scope, ...PATTERN_ARGS])
-      const [left, userId, last, count] = reply as [number, string, number, number]
-      local.left(socketId, scope)
-      return { left: left === 1, last: last === 1, userId: userId === '' ? null : userId, count }
-    },
+    leave: writeLeave,
+
+    /**
+     * The same step for a scope whose room was deleted: reportingPresence (changes.ts) does not
+     * report it, because the deletion wrote the room's departures in its own SQL transaction.
+     */
+    leaveDeleted: writeLeave,
 
     /** Leaves every scope and forgets the socket; lastSocket: the user went offline. */
     async disconnect (socketId: string): Promise<{ userId: string | null, lastSocket: boolean, left: ScopeLeft[] }> {

@@ -1,10 +1,14 @@
-import { and, eq, gt, lte } from 'drizzle-orm'
+import { and, eq, gt, inArray, lte } from 'drizzle-orm'
 import type { Db } from '../db/index.js'
 import { syncParticipants, syncRooms } from '../db/schema/index.js'
 import { AppError } from '../errors.js'
 import type { Participant, SyncRoom } from '../contract/sync.js'
+import type { SqlExecutor } from '../services/room-events.js'
 
 export type RoomRow = typeof syncRooms.$inferSelect
+
+/** A room deleted (or expired) with the seats it still had. */
+export interface ClosedRoom { id: string, code: string, participants: Array<typeof syncParticipants.$inferSelect> }
 
 /** How many fresh codes are tried before giving up (a collision is a 1 in 2^40 event). */
 const CODE_ATTEMPTS = 5
@@ -68,17 +72,25 @@ export function createRoomRepository ({ db, ttlMs, generateCode, now }: RoomRepo
       return row ?? null
     },
 
-    /** Deletes the room (participants cascade); false when it was already gone. */
-    async delete (id: string): Promise<boolean> {
-      const rows = await db.delete(syncRooms).where(eq(syncRooms.id, id)).returning({ id: syncRooms.id })
-      return rows.length > 0
-    },
-
-    /** Deletes expired rooms; each row is returned to exactly one caller, whichever instance. */
-    async deleteExpired (): Promise<Array<{ id: string, code: string }>> {
-      return await db.delete(syncRooms)
-        .where(lte(syncRooms.expiresAt, new Date(now())))
-        .returning({ id: syncRooms.id, code: syncRooms.code })
+    /**
+     * Deletes rooms with their participants in one transaction, handing `closing` what was
+     * deleted to write in the same transaction (its room.vacated). With `id`: that room (null
+     * when it was already gone); without: the expired ones. Each row goes to exactly one caller,
+     * whichever instance (rows another transaction holds are skipped).
+     */
+    async close (closing: (rooms: ClosedRoom[], tx: SqlExecutor) => Promise<void>, id?: string): Promise<ClosedRoom[]> {
+      return await db.transaction(async (tx) => {
+        const rooms = await tx.select({ id: syncRooms.id, code: syncRooms.code }).from(syncRooms)
+          .where(id === undefined ? lte(syncRooms.expiresAt, new Date(now())) : eq(syncRooms.id, id))
+          .for('update', { skipLocked: true })
+        if (rooms.length === 0) return []
+        const ids = rooms.map(r => r.id)
+        const seats = await tx.delete(syncParticipants).where(inArray(syncParticipants.roomId, ids)).returning()
+        await tx.delete(syncRooms).where(inArray(syncRooms.id, ids))
+        const closed = rooms.map(r => ({ ...r, participants: seats.filter(p => p.roomId === r.id).sort((x, y) => x.joinedAt.getTime() - y.joinedAt.getTime()) }))
+        await closing(closed, tx)
+        return closed
+      })
     },
 
     async insertParticipant (roomId: string, p: Participant): Promise<void> {

@@ -17,7 +17,7 @@ import type {
 } from '../contract/sync.js'
 import { generateRoomCode, normalizeRoomCode } from './codes.js'
 import { applyPlaybackUpdate, initialPlayback } from './playback.js'
-import { createRoomRepository, toWireRoom, type RoomRow } from './repository.js'
+import { createRoomRepository, toWireRoom, type ClosedRoom, type RoomRow } from './repository.js'
 import { createRoomState, toWireParticipant, type StoredParticipant } from './state.js'
 
 const GRACE_QUEUE = deadlineQueues.syncGrace
@@ -87,13 +87,22 @@ export interface SyncOutbox extends EmissionPort<SyncServerToClientEvents> {
 }
 
 /** A seat taken (`seats` 1: the first) or freed (`seats` 0: the last), as room events. */
-function seatEvents (change: 'added' | 'removed', roomId: string, participant: StoredParticipant, seats: number): RoomEvent[] {
+type Seat = Pick<StoredParticipant, 'id' | 'userId' | 'displayName' | 'isGuest'>
+function seatEvents (change: 'added' | 'removed', roomId: string, participant: Seat, seats: number): RoomEvent[] {
   const room = { kind: 'sync' as const, id: roomId }
   const data = { participantId: participant.id, displayName: participant.displayName, isGuest: participant.isGuest, members: seats }
   const who = participant.userId !== null ? { userId: participant.userId } : {}
   const member: RoomEvent = { type: change === 'added' ? 'member.added' : 'member.removed', room, ...who, data }
   if (change === 'added') return seats === 1 ? [{ type: 'room.occupied', room, ...who, data }, member] : [member]
   return seats === 0 ? [member, { type: 'room.vacated', room, ...who, data }] : [member]
+}
+
+/** A room deleted or expired with seats still held: each seat freed, then room.vacated (`data.reason`). */
+function closedEvents (room: ClosedRoom, reason: 'deleted' | 'expired'): RoomEvent[] {
+  const events = room.participants.flatMap((seat, n) => seatEvents('removed', room.id, seat, room.participants.length - n - 1))
+  const vacated = events.at(-1)
+  if (vacated) vacated.data = { ...vacated.data, reason }
+  return events
 }
 
 const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, Math.floor(value)))
@@ -169,14 +178,17 @@ export function createSyncRooms (options: SyncRoomsOptions) {
     await state.detach(roomId, connection.socketId, connection.connectionId, graceAt, instance)
   }
 
-  async function sweepExpired (): Promise<number> {
-    const expired = await repo.deleteExpired()
-    for (const { id, code } of expired) {
-      await state.remove(id)
-      roomClosed(id, code, 'expired')
+  /** Deletes the room `id` (or the expired ones), writing their departures in the same transaction. */
+  async function closeRooms (reason: 'deleted' | 'expired', id?: string): Promise<number> {
+    const closed = await repo.close((rooms, tx) => roomEvents.write(rooms.flatMap(r => closedEvents(r, reason)), tx), id)
+    for (const room of closed) {
+      await state.remove(room.id)
+      roomClosed(room.id, room.code, reason)
     }
-    return expired.length
+    return closed.length
   }
+
+  const sweepExpired = () => closeRooms('expired')
 
   /** The room's sockets hear it closed, then leave its Socket.IO room. */
   function roomClosed (roomId: string, roomCode: string, reason: 'deleted' | 'expired'): void {
@@ -239,9 +251,7 @@ export function createSyncRooms (options: SyncRoomsOptions) {
     async deleteRoom (code: string, userId: string): Promise<void> {
       const room = await roomByCode(code)
       if (room.ownerId !== userId) throw new AppError('FORBIDDEN', 'Only the room owner can delete it', 403)
-      if (!await repo.delete(room.id)) throw notFound()
-      await state.remove(room.id)
-      roomClosed(room.id, room.code, 'deleted')
+      if (await closeRooms('deleted', room.id) === 0) throw notFound()
     },
 
     /**
