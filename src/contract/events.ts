@@ -13,6 +13,8 @@ import {
   GroupIdPayload, GroupMessage, GroupRefPayload, JoinedGroupSuccess, OnlineMember, RoomInfo, SendMessagePayload,
   TypingPayload, JoinGroupPayload, ChannelJoinPayload, HistoryReplayed, PresenceUsersPayload, PresenceSubscribeReply, UserStatusValue
 } from './chat.js'
+import { MarkReadPayload, MarkReadReply, ReadUpdated } from './reads.js'
+import { ModeratedNotice, ModerationReply, ModerationTargetPayload, SanctionPayload } from './moderation.js'
 
 /**
  * Every socket event of every namespace, both ways, as one catalog: the AsyncAPI document and
@@ -149,7 +151,14 @@ export const chatEvents = {
       reply: PresenceSubscribeReply,
       summary: "Watch users: their `user:status` comes to this socket; the ack has each one's status now. At most PRESENCE_WATCHLIST_MAX users per socket (INVALID_REQUEST beyond, nothing changed)."
     },
-    'presence:unsubscribe': { payload: PresenceUsersPayload, reply: Ok, summary: 'Stop watching users.' }
+    'presence:unsubscribe': { payload: PresenceUsersPayload, reply: Ok, summary: 'Stop watching users.' },
+    // issue 21: read receipts and moderation (groups and channels)
+    mark_read: { payload: MarkReadPayload, reply: MarkReadReply, summary: 'You read a group (`groupId`) or channel (`roomId`) up to `seq`; a lower seq than before changes nothing. The room gets `read_updated`.' },
+    kick: { payload: ModerationTargetPayload, reply: ModerationReply, summary: "Owner/admins: all the user's sockets leave the room now, on every instance." },
+    ban: { payload: SanctionPayload, reply: ModerationReply, summary: 'Owner/admins: kick, and refuse joins (BANNED) until `until` or an unban.' },
+    mute: { payload: SanctionPayload, reply: ModerationReply, summary: "Owner/admins: refuse the user's messages (MUTED) until `until` or an unmute." },
+    unban: { payload: ModerationTargetPayload, reply: ModerationReply, summary: 'Owner/admins: lift a ban.' },
+    unmute: { payload: ModerationTargetPayload, reply: ModerationReply, summary: 'Owner/admins: lift a mute.' }
   },
   server: {
     joined_group_success: { payload: JoinedGroupSuccess, summary: 'You joined a group.' },
@@ -179,7 +188,10 @@ export const chatEvents = {
     'system:announcement': { payload: AppDefined, summary: 'Sent by the host app (service API) or an admin broadcast; free-form.' },
     error: { payload: ErrorResponse, summary: 'An event failed, or the connection could not be registered.' },
     // issue 18: replay beyond the recovery window
-    'history:replayed': { payload: HistoryReplayed, summary: 'A join with `sinceSeq` replayed the messages stored after it (to the joining socket, before any live one).' }
+    'history:replayed': { payload: HistoryReplayed, summary: 'A join with `sinceSeq` replayed the messages stored after it (to the joining socket, before any live one).' },
+    // issue 21
+    read_updated: { payload: ReadUpdated, summary: 'A member read the room up to `seq` (to the room, their own tabs included; coalesced per room).' },
+    moderated: { payload: ModeratedNotice, summary: "You were kicked, banned, muted, unbanned or unmuted in a room (kick, ban: to the sockets that were in it, before they leave it)." }
   }
 } as const satisfies NamespaceEvents
 
