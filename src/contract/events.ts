@@ -14,7 +14,7 @@ import {
   TypingPayload, JoinGroupPayload, ChannelJoinPayload, HistoryReplayed, PresenceUsersPayload, PresenceSubscribeReply, UserStatusValue
 } from './chat.js'
 import { MarkReadPayload, MarkReadReply, ReadUpdated } from './reads.js'
-import { ModeratedNotice, ModerationReply, ModerationTargetPayload, SanctionPayload } from './moderation.js'
+import { ModeratedNotice, ModerationReply, ModerationTargetPayload, RoomModeratedNotice, SanctionPayload, SyncKickPayload } from './moderation.js'
 
 /**
  * Every socket event of every namespace, both ways, as one catalog: the AsyncAPI document and
@@ -86,6 +86,7 @@ export const publicRoomEvents = {
     'user-joined': { payload: UserJoined, summary: 'A user joined (to the room, joiner included; another tab of a present user: to that tab only).' },
     'user-left': { payload: UserLeft, summary: "A user's last socket left the room." },
     ping: { summary: 'Sent after PUBLIC_PING_IDLE_MS without activity; answer with `pong`.' },
+    moderated: { payload: RoomModeratedNotice, summary: 'You were kicked or banned from the room (issue 21); the server disconnects the socket next.' },
     error: { payload: ErrorResponse, summary: 'An event failed, or the connection was refused or timed out (then disconnected).' }
   }
 } as const satisfies NamespaceEvents
@@ -103,7 +104,12 @@ export const syncEvents = {
     },
     'room:leave': { payload: LeaveRoomPayloadSchema, reply: Ok, summary: 'Leave the room at once (no reconnect grace).' },
     'playback:update': { payload: PlaybackUpdatePayloadSchema, reply: PlaybackStateSchema, summary: 'Play, pause, seek, change rate or media; the room gets `playback:state`.' },
-    'sync:time': { payload: SyncTimePayloadSchema, reply: SyncTimeReplySchema, summary: 'Clock sync: the ack carries the server time.' }
+    'sync:time': { payload: SyncTimePayloadSchema, reply: SyncTimeReplySchema, summary: 'Clock sync: the ack carries the server time.' },
+    'room:kick': {
+      payload: SyncKickPayload,
+      reply: Type.Object({ ok: Type.Literal(true), participantId: Type.String() }),
+      summary: 'The host removes a participant (issue 21): their seat is freed at once, their sockets get `moderated`.'
+    }
   },
   server: {
     'room:state': { payload: RoomStatePayloadSchema, summary: 'The room, its participants and playback, to the socket that joined (or was recovered).' },
@@ -111,7 +117,8 @@ export const syncEvents = {
     'room:participant:left': { payload: ParticipantLeftPayloadSchema, summary: 'A participant left (or their reconnect grace ran out).' },
     'room:closed': { payload: RoomClosedPayloadSchema, summary: 'The room was deleted or expired; `room:error ROOM_NOT_FOUND` follows.' },
     'playback:state': { payload: PlaybackStateSchema, summary: 'The playback changed, to the whole room.' },
-    'room:error': { payload: ErrorResponse, summary: 'An event failed, or the room closed.' }
+    'room:error': { payload: ErrorResponse, summary: 'An event failed, or the room closed.' },
+    moderated: { payload: RoomModeratedNotice, summary: 'You were removed (kicked or banned) from the room by its host or an admin (issue 21); `roomId` is the room code.' }
   }
 } as const satisfies NamespaceEvents
 

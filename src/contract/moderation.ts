@@ -53,6 +53,11 @@ export const ModeratedNotice = Type.Union([
   Type.Object({ roomId: Type.String(), ...notice })
 ])
 
+/** `/public-room/:roomId` and `/sync`: to the target's sockets in the room, before they are removed. */
+export const RoomModeratedNotice = Type.Object({ roomId: Type.String(), ...notice })
+/** `/sync` `room:kick {participantId}`: the host removes a participant. */
+export const SyncKickPayload = Type.Object({ participantId: Id, reason: Type.Optional(Reason) })
+
 // ---- admin REST ---------------------------------------------------------------------------------
 
 export const ModerationParams = Type.Object({ kind: ModeratedKind, roomId: Id })

@@ -16,9 +16,13 @@ export interface ModerationNotice { action: ModerationActionName, until: Date | 
  * instance, each told with a notice (kick and ban). `notify`: a mute, unmute or unban.
  */
 export interface Enforcer {
+  /** The room's id as sanctions store it (a sync room's code upper-cased); null: no such room can exist. */
+  key? (roomId: string): string | null
   /** Whether the room exists (admin REST answers ROOM_NOT_FOUND otherwise). */
   exists (roomId: string): Promise<boolean>
   remove (roomId: string, userId: string, notice: ModerationNotice): Promise<void>
+  /** false: the room kind carries no messages, so `mute` / `unmute` are INVALID_REQUEST. */
+  mutes?: boolean
   notify? (roomId: string, userId: string, notice: ModerationNotice): Promise<void>
 }
 
@@ -53,6 +57,12 @@ export function createModeration ({ database, now = Date.now }: ModerationOption
   const repo = createModerationRepository(database.db)
   const enforcers = new Map<ModeratedKind, Enforcer>()
 
+  /** The room as its enforcer keys it. */
+  function canonical (room: ModeratedRoom): ModeratedRoom {
+    const key = enforcers.get(room.kind)?.key
+    return key === undefined ? room : { kind: room.kind, id: key(room.id) ?? room.id }
+  }
+
   function checkUntil (input: ActInput): Date | null {
     const until = input.until ?? null
     if (input.action !== 'ban' && input.action !== 'mute') {
@@ -74,10 +84,14 @@ export function createModeration ({ database, now = Date.now }: ModerationOption
       const until = checkUntil(input)
       const enforcer = enforcers.get(input.room.kind)
       if (!enforcer) throw new AppError('INTERNAL_ERROR', `no moderation for ${input.room.kind} rooms`, 500)
-      const recorded = await repo.record({ ...input, until, reason: input.reason ?? null })
+      if (enforcer.mutes === false && (input.action === 'mute' || input.action === 'unmute')) {
+        throw new AppError('INVALID_REQUEST', `${input.room.kind} rooms carry no messages: nothing to mute`)
+      }
+      const room = canonical(input.room)
+      const recorded = await repo.record({ ...input, room, until, reason: input.reason ?? null })
       const notice: ModerationNotice = { action: input.action, until, reason: recorded.reason }
-      if (input.action === 'kick' || input.action === 'ban') await enforcer.remove(input.room.id, input.targetUserId, notice)
-      else await enforcer.notify?.(input.room.id, input.targetUserId, notice)
+      if (input.action === 'kick' || input.action === 'ban') await enforcer.remove(room.id, input.targetUserId, notice)
+      else await enforcer.notify?.(room.id, input.targetUserId, notice)
       return recorded
     },
 
@@ -88,18 +102,18 @@ export function createModeration ({ database, now = Date.now }: ModerationOption
 
     /** Throws BANNED while a ban of the user in the room is in force (a join path asks). */
     async checkJoin (room: ModeratedRoom, userId: string): Promise<void> {
-      const ban = await repo.active(room, userId, 'ban')
+      const ban = await repo.active(canonical(room), userId, 'ban')
       if (ban) throw bannedError(ban.until)
     },
 
     /** Whether the user is muted in the room now (paths that store nothing, e.g. tests and REST). */
     async isMuted (room: ModeratedRoom, userId: string): Promise<boolean> {
-      return (await repo.active(room, userId, 'mute')) !== null
+      return (await repo.active(canonical(room), userId, 'mute')) !== null
     },
 
     /** The audit log, oldest first. */
     actions: (filter: { room?: ModeratedRoom, kind?: ModeratedKind }, page: { limit: number, after?: RoomKey }): Promise<Page<ModerationAction>> =>
-      repo.actions(filter, page)
+      repo.actions({ ...filter, room: filter.room && canonical(filter.room) }, page)
   }
 }
 
