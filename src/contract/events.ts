@@ -198,7 +198,7 @@ export const chatEvents = {
     'history:replayed': { payload: HistoryReplayed, summary: 'A join with `sinceSeq` replayed the messages stored after it (to the joining socket, before any live one).' },
     // issue 21
     read_updated: { payload: ReadUpdated, summary: 'A member read the room up to `seq` (to the room, their own tabs included; coalesced per room).' },
-    moderated: { payload: ModeratedNotice, summary: "You were kicked, banned, muted, unbanned or unmuted in a room (kick, ban: to the sockets that were in it, before they leave it)." }
+    moderated: { payload: ModeratedNotice, summary: 'You were kicked, banned, muted, unbanned or unmuted in a room (kick, ban: to the sockets that were in it, before they leave it).' }
   }
 } as const satisfies NamespaceEvents
 

@@ -111,7 +111,7 @@ const act = (summary: string) => route('moderation', summary, {
 }, adminAuth)
 
 export const moderationRouteSchemas = {
-  kick: act("Kick a user: all their sockets leave the room now, on every instance"),
+  kick: act('Kick a user: all their sockets leave the room now, on every instance'),
   ban: act('Ban a user: kicked, and joins refused (BANNED) until `until` or an unban'),
   mute: act('Mute a user: their messages are refused (MUTED) until `until` or an unmute (groups and channels)'),
   unban: act('Lift a ban'),
