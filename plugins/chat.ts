@@ -7,6 +7,8 @@ import { createTyping, type Typing } from '../src/chat/typing.js'
 import { createCoalescer } from '../src/presence/coalesce.js'
 import { createOutbox } from '../src/socket/outbox.js'
 import { limiterNames } from '../src/store/keys.js'
+import { createReads, type Reads } from '../src/chat/reads.js'
+import { createChatModeration } from '../src/chat/moderation.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -14,6 +16,8 @@ declare module 'fastify' {
     chat: Chat
     /** Typing indicators of `/`, shared by all instances. */
     typing: Typing
+    /** Read receipts of groups and channels (issue 21). */
+    chatReads: Reads
   }
 }
 
@@ -37,10 +41,11 @@ export default fp<ChatPluginOptions>(async (app, opts) => {
   const coalescer = createCoalescer({
     intervalMs: config.presenceCoalesceMs, onError, track: (work) => { presenceHub.track(work).catch(() => {}) }
   })
+  const outbox = createOutbox<ChatServerToClientEvents>(nsp, chatOutboxOptions)
   const chat = createChatService({
     database: app.sql,
     store: app.store,
-    sockets: chatSocketPort(createOutbox<ChatServerToClientEvents>(nsp, chatOutboxOptions)),
+    sockets: chatSocketPort(outbox),
     presence: app.presence,
     watchers: app.watchers,
     coalescer,
@@ -49,13 +54,16 @@ export default fp<ChatPluginOptions>(async (app, opts) => {
     roomEvents: app.roomEvents,
     onError
   })
+  const reads = createReads({ chat, db: app.sql.db, coalescer })
   nsp.use(app.realtimeAuth.socketMiddleware({ required: true }))
   defineChatNamespace(nsp, chat, {
     sendLimiter: app.limiters.create(limiterNames.chatMessages, config.chatMessagesPerMinute, 60_000),
     watchers: app.watchers,
     track: (work) => { presenceHub.track(work).catch(() => {}) },
     log: app.log,
-    historyReplayMax: config.historyReplayMax
+    historyReplayMax: config.historyReplayMax,
+    reads,
+    moderation: createChatModeration({ chat, moderation: app.moderation, deliver: (emissions) => outbox.deliver(emissions) })
   })
 
   // An instance that crashed (swept by a survivor) or shut down: its users leave their rooms.
@@ -65,9 +73,10 @@ export default fp<ChatPluginOptions>(async (app, opts) => {
 
   app.decorate('chat', chat)
   app.decorate('typing', typing)
+  app.decorate('chatReads', reads)
   services.set(app.io, chat)
   app.addHook('onClose', async () => {
     await coalescer.close()
     await typing.close()
   })
-}, { name: 'chat', dependencies: ['config', 'db', 'store', 'socket-io', 'auth', 'rate-limit', 'presence', 'room-events'] })
+}, { name: 'chat', dependencies: ['config', 'db', 'store', 'socket-io', 'auth', 'rate-limit', 'presence', 'room-events', 'moderation'] })

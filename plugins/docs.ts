@@ -63,6 +63,7 @@ export default fp<DocsPluginOptions>(async (app, opts) => {
         { name: 'groups', description: 'Persistent chat groups, with history and presence' },
         { name: 'channels', description: 'Chat channels that keep their history' },
         { name: 'admin', description: 'Rooms, broadcasts, statistics and disconnects for operators (admin JWT or x-api-key)' },
+        { name: 'moderation', description: 'Kick, ban and mute in any room, and the audit log (admin JWT or x-api-key)' },
         { name: 'docs', description: 'Machine-readable descriptions and metrics' }
       ],
       components: {

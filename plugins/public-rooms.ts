@@ -52,7 +52,8 @@ export default fp(async (app) => {
     slots,
     ipHashOf: (socket) => hash(clientAddress(socket.request, trust)),
     track: (work) => { app.presenceHub.track(work) },
-    log: app.log
+    log: app.log,
+    moderation: app.moderation
   })
   app.presenceHub.onLeft((left) => { app.presenceHub.track(namespace.announceLeft(left)) })
 
@@ -74,4 +75,4 @@ export default fp(async (app) => {
     healthPing.stop()
     await namespace.close()
   })
-}, { name: 'public-rooms', dependencies: ['config', 'db', 'store', 'instance', 'socket-io', 'auth', 'presence', 'health-ping'] })
+}, { name: 'public-rooms', dependencies: ['config', 'db', 'store', 'instance', 'socket-io', 'auth', 'presence', 'health-ping', 'moderation'] })

@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import { parseTrustProxy } from '../src/config.js'
 import { clientAddress, hashIp, trustFunction } from '../src/net.js'
 import { limiterNames } from '../src/store/keys.js'
+import { createSyncModeration } from '../src/sync/moderation.js'
 import { createSyncRooms, type SyncRooms } from '../src/sync/service.js'
 import { createSyncNamespace, createSyncOutbox, SYNC_NAMESPACE } from '../src/sync/namespace.js'
 
@@ -44,6 +45,7 @@ export default fp<SyncPluginOptions>(async (app, opts) => {
   const namespace = createSyncNamespace({
     nsp,
     service,
+    moderation: createSyncModeration({ nsp, service, moderation: app.moderation }),
     ipHashOf: (socket) => hashIp(config.ipHashSecret, clientAddress(socket.request, trust)),
     log: app.log,
     track: (work) => { app.presenceHub.track(work).catch(() => {}) }
@@ -65,4 +67,4 @@ export default fp<SyncPluginOptions>(async (app, opts) => {
     await namespace.close()
     await service.close()
   })
-}, { name: 'sync', dependencies: ['config', 'db', 'store', 'socket-io', 'auth', 'rate-limit', 'instance', 'presence', 'room-events'] })
+}, { name: 'sync', dependencies: ['config', 'db', 'store', 'socket-io', 'auth', 'rate-limit', 'instance', 'presence', 'room-events', 'moderation'] })

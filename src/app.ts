@@ -76,6 +76,7 @@ async function realtimePlugin (host: FastifyInstance, opts: RealtimeOptions): Pr
       app.register(authRoutes)
       app.register(import('../routes/users.js'))
       // Namespaces and their REST routes (one line each, kept in this order):
+      app.register(import('../plugins/moderation.js'))
       app.register(import('../plugins/public-rooms.js'))
       app.register(import('../routes/public-rooms.js'))
       app.register(import('../plugins/sync.js'))
@@ -83,8 +84,10 @@ async function realtimePlugin (host: FastifyInstance, opts: RealtimeOptions): Pr
       app.register(import('../plugins/chat.js'), { typingSweepMs })
       app.register(import('../routes/groups.js'))
       app.register(import('../routes/channels.js'))
+      app.register(import('../routes/reads.js'))
       app.register(import('../plugins/service-api.js'))
       app.register(import('../routes/admin.js'))
+      app.register(import('../routes/moderation.js'))
       app.register(import('../plugins/webhooks.js'))
       app.register(import('../routes/webhooks.js'))
       app.register(import('../plugins/operations.js'))

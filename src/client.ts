@@ -65,6 +65,8 @@ export type {
   GroupMessage, CodeRoomMessage, ChannelMessage, OnlineMember, JoinedGroupSuccess, RoomInfo, Group, Member, Channel,
   GroupPresence, HistoryReplayed
 } from './contract/chat.js'
+export type { MarkReadPayload, MarkReadReply, ReadUpdated, GroupUnread } from './contract/reads.js'
+export type { ModerationTargetPayload, SanctionPayload, ModerationReply, ModeratedNotice, ModerationActionView } from './contract/moderation.js'
 export type { RegisterInput, LoginInput } from './contract/auth.js'
 /** A registered user as REST and the chat show them. */
 export type PublicUser = Static<typeof PublicUserSchema>

@@ -16,6 +16,10 @@ import { groupHandlers } from './vocabularies/groups.js'
 import { codeRoomHandlers } from './vocabularies/code-rooms.js'
 import { channelHandlers } from './vocabularies/channels.js'
 import { createReplay } from './replay.js'
+import { MarkReadPayload } from '../contract/reads.js'
+import { ModerationTargetPayload, SanctionPayload } from '../contract/moderation.js'
+import type { Reads } from './reads.js'
+import type { ChatModeration } from './moderation.js'
 
 export interface ChatNamespaceOptions {
   /** CHAT_MESSAGES_PER_MINUTE, keyed by user, shared by all instances. */
@@ -27,6 +31,10 @@ export interface ChatNamespaceOptions {
   log: NamespaceLog
   /** HISTORY_REPLAY_MAX: messages replayed on a join with `sinceSeq` (issue 18). */
   historyReplayMax: number
+  /** `mark_read` (issue 21). */
+  reads: Reads
+  /** `kick`, `ban`, `mute`, `unban`, `unmute`, and the ban check of joins (issue 21). */
+  moderation: ChatModeration
 }
 
 type ChatOutbox = Outbox<ChatServerToClientEvents>
@@ -101,6 +109,7 @@ export function defineChatNamespace (nsp: Namespace, chat: Chat, options: ChatNa
   const joinWithReplay = createReplay(chat, options.historyReplayMax)
   const limit = async (_payload: unknown, ctx: Ctx) => (await options.sendLimiter.consume(ctx.session.user.id)).ok
   const watching = watchlistHandlers(options.watchers)
+  const mod = options.moderation
 
   /** A vocabulary handler of (payload, socketId, user, withAck). */
   const handle = <P> (fn: (payload: P, socketId: string, user: ChatUser, withAck: boolean) => Promise<unknown>) =>
@@ -134,9 +143,11 @@ export function defineChatNamespace (nsp: Namespace, chat: Chat, options: ChatNa
     onUnexpected: (err, event) => { options.log.error({ err, event }, 'chat event failed') },
     events: {
       // seed 001
-      join_group: on(JoinGroupPayload, (p, { socket, session }) => joinWithReplay(socket, session.user.id,
-        { kind: 'group', id: typeof p === 'string' ? p : p.groupId }, typeof p === 'string' ? undefined : p.sinceSeq,
-        () => groups.join(p, socket.id, session.user))),
+      join_group: on(JoinGroupPayload, (p, { socket, session }) => {
+        const room = { kind: 'group' as const, id: typeof p === 'string' ? p : p.groupId }
+        return joinWithReplay(socket, session.user.id, room, typeof p === 'string' ? undefined : p.sinceSeq,
+          () => mod.guardJoin(room, session.user.id, () => groups.join(p, socket.id, session.user)))
+      }),
       leave_group: on(GroupRefPayload, handle(groups.leave)),
       // answers by ack, or by a `room_info` event when the client passed none
       get_room_info: on(GroupIdPayload, handle(groups.info)),
@@ -152,13 +163,21 @@ export function defineChatNamespace (nsp: Namespace, chat: Chat, options: ChatNa
       leave_room: on(CodeRefPayload, handle(codes.leave)),
       // seed 004
       'room:join': on(ChannelJoinPayload, (p, { socket, session }) => joinWithReplay(socket, session.user.id,
-        { kind: 'channel', id: p.roomId }, p.sinceSeq, () => channels.join(p, socket.id, session.user))),
+        { kind: 'channel', id: p.roomId }, p.sinceSeq,
+        () => mod.guardJoin({ kind: 'channel', id: p.roomId }, session.user.id, () => channels.join(p, socket.id, session.user)))),
       'room:leave': on(ChannelRefPayload, handle(channels.leave)),
       message: on(ChannelMessagePayload, handle(channels.message), { limit }),
       typing: on(ChannelTypingPayload, handle(channels.typing)),
       // all vocabularies (issue 17)
       'presence:subscribe': on(PresenceUsersPayload, (p, ctx: Ctx) => watching.subscribe(p.userIds, ctx.socket)),
-      'presence:unsubscribe': on(PresenceUsersPayload, (p, ctx: Ctx) => watching.unsubscribe(p.userIds, ctx.socket))
+      'presence:unsubscribe': on(PresenceUsersPayload, (p, ctx: Ctx) => watching.unsubscribe(p.userIds, ctx.socket)),
+      // groups and channels (issue 21)
+      mark_read: on(MarkReadPayload, (p, ctx: Ctx) => options.reads.mark(p, ctx.session.user)),
+      kick: on(ModerationTargetPayload, handle(mod.kick)),
+      ban: on(SanctionPayload, handle(mod.ban)),
+      mute: on(SanctionPayload, handle(mod.mute)),
+      unban: on(ModerationTargetPayload, handle(mod.unban)),
+      unmute: on(ModerationTargetPayload, handle(mod.unmute))
     }
   })
 }

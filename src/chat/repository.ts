@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, lt, sql, type SQL } from 'drizzle-orm'
 import type { Db } from '../db/index.js'
-import { chatMembers, chatRooms, messages } from '../db/schema/index.js'
+import { chatMembers, chatRooms, messages, moderationSanctions } from '../db/schema/index.js'
 import type { Page, RoomKey } from '../contract/cursor.js'
 
 /** A transaction of `Db` (what `db.transaction` hands its callback). */
@@ -45,6 +45,8 @@ export type StoredMessage = typeof messages.$inferSelect
 interface InsertedRow extends Record<string, unknown> {
   found: number
   updated: number
+  /** The sender is muted in the room (issue 21): nothing was written. */
+  muted: boolean
   id: string | null
   room_id: string
   seq: string | number
@@ -215,14 +217,17 @@ export function createChatRepository (db: Db) {
      * `updated` 0 when `memberId` is not a member (nothing is written then), no message when the
      * client id was a duplicate (the seq is then used up, as a rolled-back sequence value would be).
      */
-    async insertMessage (statement: Statement, kind: StoredKind, input: NewMessage, memberId: string | null = null): Promise<{ message: StoredMessage } | { missing: 'room' | 'member' | 'duplicate' }> {
+    async insertMessage (statement: Statement, kind: StoredKind, input: NewMessage, memberId: string | null = null): Promise<{ message: StoredMessage } | { missing: 'room' | 'member' | 'muted' | 'duplicate' }> {
       const member = memberId === null
         ? sql``
         : sql`and exists (select 1 from ${chatMembers} m where m.room_id = ${input.roomId} and m.user_id = ${memberId})`
       const [row] = await statement<InsertedRow>(memberId === null ? 'roomwire_insert_message' : 'roomwire_insert_member_message', sql`
-        with s as (
+        with x as (
+          select exists (select 1 from ${moderationSanctions} ms where ms.room_kind = ${kind} and ms.room_id = ${input.roomId}
+            and ms.user_id = ${input.senderId} and ms.kind = 'mute' and (ms.until is null or ms.until > now())) as muted
+        ), s as (
           update ${chatRooms} set last_seq = last_seq + 1, last_activity_at = now()
-          where id = ${input.roomId} and kind = ${kind} ${member}
+          where id = ${input.roomId} and kind = ${kind} ${member} and not (select muted from x)
           returning last_seq
         ), i as (
           insert into ${messages} (room_id, seq, sender_id, sender_name, content, type, reply_to_id, client_message_id, metadata)
@@ -233,11 +238,11 @@ export function createChatRepository (db: Db) {
           returning *
         )
         select (select count(*) from ${chatRooms} r where r.id = ${input.roomId} and r.kind = ${kind})::int as found,
-          (select count(*) from s)::int as updated, i.id, i.room_id, i.seq, i.sender_id, i.sender_name,
+          (select count(*) from s)::int as updated, (select muted from x) as muted, i.id, i.room_id, i.seq, i.sender_id, i.sender_name,
           i.content, i.type, i.reply_to_id, i.client_message_id, i.metadata, i.created_at
         from (select 1) as one left join i on true`)
       if (!row || Number(row.found) === 0) return { missing: 'room' }
-      if (Number(row.updated) === 0) return { missing: 'member' }
+      if (Number(row.updated) === 0) return { missing: row.muted === true ? 'muted' : 'member' }
       if (row.id === null) return { missing: 'duplicate' }
       return {
         message: {

@@ -8,13 +8,14 @@ import { createChatRepository, type ChatMember, type ChatRoom, type MemberRole, 
 import { createProfiles, type ChatUser } from './profiles.js'
 import { createSequencer } from './sequencer.js'
 import { createDelivery, type ChatSocketPort } from './delivery.js'
-import { parseScope, scopeOf, userRoom, type ChatMessage, type RoomRef } from './types.js'
+import { parseScope, scopeOf, userRoom, type ChatMessage, type RoomEmission, type RoomRef } from './types.js'
 import { presenters } from './vocabularies/wire.js'
 import { createChatLifecycleEvents, messageCreatedEvent, type ChatLifecycleEventMap } from './lifecycle-events.js'
 import { noRoomEvents, type RoomEventSink } from '../services/room-events.js'
 import { createChatPresence, type ChatPresenceParts } from './presence.js'
 import { checkContent } from './text.js'
 import { deletedRoomEvents } from '../presence/changes.js'
+import { mutedError } from '../moderation/service.js'
 
 export interface ChatOptions extends ChatPresenceParts {
   database: Database
@@ -133,12 +134,14 @@ export function createChatService (options: ChatOptions) {
     return { room, left: result.left, last: result.left && result.last }
   }
 
-  /** Every socket of the user leaves the room (membership revoked), each told it left. */
-  async function evict (room: RoomRef, userId: string): Promise<void> {
+  /** Every socket of the user leaves the room (membership revoked, a kick), each told it left after `notice`. */
+  async function evict (room: RoomRef, userId: string, notice: RoomEmission[] = []): Promise<void> {
     const scope = scopeOf(room)
     const user = await profiles.get(userId)
     for (const socketId of await presence.socketsOf(userId)) {
-      if ((await presence.scopesOfSocket(socketId)).includes(scope)) await leave(room, { socketId, user })
+      if (!(await presence.scopesOfSocket(socketId)).includes(scope)) continue
+      await deliver(notice, room, userId, socketId)
+      await leave(room, { socketId, user })
     }
   }
 
@@ -209,6 +212,7 @@ export function createChatService (options: ChatOptions) {
       if ('missing' in outcome) {
         if (outcome.missing === 'room') throw notFound()
         if (outcome.missing === 'member') throw notAMember()
+        if (outcome.missing === 'muted') throw mutedError()
         // Another send with the same clientMessageId committed first.
         const first = await repo.messageByClientId(room.id, senderId!, clientMessageId!)
         if (!first) throw new AppError('INTERNAL_ERROR', 'Duplicate message not found', 500)
@@ -236,6 +240,7 @@ export function createChatService (options: ChatOptions) {
     inRoom,
     join,
     leave,
+    evict,
     send,
 
     /**

@@ -18,12 +18,15 @@ import { examplesWithoutMetadata } from './metadata.js'
  * - `USER_NOT_FOUND` (404) REST: adding a user that is not registered, without a `userName`
  * - `SOCKET_NOT_FOUND` (404) service API: joining a socket id that is not connected anywhere
  * - `UNKNOWN_EVENT` an event `/` does not know, sent with an ack (CONTRACT §10)
+ * - `BANNED` (403) a join while banned from the room, `MUTED` (403) a send while muted (issue 21,
+ *   src/contract/moderation.ts)
  * - `INTERNAL_ERROR` anything unexpected (logged)
  * Handshake: `connect_error` with `data.code` `UNAUTHORIZED` (no token) or `INVALID_TOKEN`.
  */
 export const CHAT_ERROR_CODES = [
   'INVALID_REQUEST', 'ROOM_NOT_FOUND', 'NOT_A_MEMBER', 'NOT_IN_ROOM', 'MESSAGE_TOO_LONG',
-  'RATE_LIMITED', 'FORBIDDEN', 'USER_NOT_FOUND', 'SOCKET_NOT_FOUND', 'UNKNOWN_EVENT', 'INTERNAL_ERROR'
+  'RATE_LIMITED', 'FORBIDDEN', 'USER_NOT_FOUND', 'SOCKET_NOT_FOUND', 'UNKNOWN_EVENT', 'INTERNAL_ERROR',
+  'BANNED', 'MUTED'
 ] as const
 
 const Id = Text({ minLength: 1, maxLength: 100 })

@@ -13,6 +13,8 @@ import {
   GroupIdPayload, GroupMessage, GroupRefPayload, JoinedGroupSuccess, OnlineMember, RoomInfo, SendMessagePayload,
   TypingPayload, JoinGroupPayload, ChannelJoinPayload, HistoryReplayed, PresenceUsersPayload, PresenceSubscribeReply, UserStatusValue
 } from './chat.js'
+import { MarkReadPayload, MarkReadReply, ReadUpdated } from './reads.js'
+import { ModeratedNotice, ModerationReply, ModerationTargetPayload, RoomModeratedNotice, SanctionPayload, SyncKickPayload } from './moderation.js'
 
 /**
  * Every socket event of every namespace, both ways, as one catalog: the AsyncAPI document and
@@ -84,6 +86,7 @@ export const publicRoomEvents = {
     'user-joined': { payload: UserJoined, summary: 'A user joined (to the room, joiner included; another tab of a present user: to that tab only).' },
     'user-left': { payload: UserLeft, summary: "A user's last socket left the room." },
     ping: { summary: 'Sent after PUBLIC_PING_IDLE_MS without activity; answer with `pong`.' },
+    moderated: { payload: RoomModeratedNotice, summary: 'You were kicked or banned from the room (issue 21); the server disconnects the socket next.' },
     error: { payload: ErrorResponse, summary: 'An event failed, or the connection was refused or timed out (then disconnected).' }
   }
 } as const satisfies NamespaceEvents
@@ -101,7 +104,12 @@ export const syncEvents = {
     },
     'room:leave': { payload: LeaveRoomPayloadSchema, reply: Ok, summary: 'Leave the room at once (no reconnect grace).' },
     'playback:update': { payload: PlaybackUpdatePayloadSchema, reply: PlaybackStateSchema, summary: 'Play, pause, seek, change rate or media; the room gets `playback:state`.' },
-    'sync:time': { payload: SyncTimePayloadSchema, reply: SyncTimeReplySchema, summary: 'Clock sync: the ack carries the server time.' }
+    'sync:time': { payload: SyncTimePayloadSchema, reply: SyncTimeReplySchema, summary: 'Clock sync: the ack carries the server time.' },
+    'room:kick': {
+      payload: SyncKickPayload,
+      reply: Type.Object({ ok: Type.Literal(true), participantId: Type.String() }),
+      summary: 'The host removes a participant (issue 21): their seat is freed at once, their sockets get `moderated`.'
+    }
   },
   server: {
     'room:state': { payload: RoomStatePayloadSchema, summary: 'The room, its participants and playback, to the socket that joined (or was recovered).' },
@@ -109,7 +117,8 @@ export const syncEvents = {
     'room:participant:left': { payload: ParticipantLeftPayloadSchema, summary: 'A participant left (or their reconnect grace ran out).' },
     'room:closed': { payload: RoomClosedPayloadSchema, summary: 'The room was deleted or expired; `room:error ROOM_NOT_FOUND` follows.' },
     'playback:state': { payload: PlaybackStateSchema, summary: 'The playback changed, to the whole room.' },
-    'room:error': { payload: ErrorResponse, summary: 'An event failed, or the room closed.' }
+    'room:error': { payload: ErrorResponse, summary: 'An event failed, or the room closed.' },
+    moderated: { payload: RoomModeratedNotice, summary: 'You were removed (kicked or banned) from the room by its host or an admin (issue 21); `roomId` is the room code.' }
   }
 } as const satisfies NamespaceEvents
 
@@ -149,7 +158,14 @@ export const chatEvents = {
       reply: PresenceSubscribeReply,
       summary: "Watch users: their `user:status` comes to this socket; the ack has each one's status now. At most PRESENCE_WATCHLIST_MAX users per socket (INVALID_REQUEST beyond, nothing changed)."
     },
-    'presence:unsubscribe': { payload: PresenceUsersPayload, reply: Ok, summary: 'Stop watching users.' }
+    'presence:unsubscribe': { payload: PresenceUsersPayload, reply: Ok, summary: 'Stop watching users.' },
+    // issue 21: read receipts and moderation (groups and channels)
+    mark_read: { payload: MarkReadPayload, reply: MarkReadReply, summary: 'You read a group (`groupId`) or channel (`roomId`) up to `seq`; a lower seq than before changes nothing. The room gets `read_updated`.' },
+    kick: { payload: ModerationTargetPayload, reply: ModerationReply, summary: "Owner/admins: all the user's sockets leave the room now, on every instance." },
+    ban: { payload: SanctionPayload, reply: ModerationReply, summary: 'Owner/admins: kick, and refuse joins (BANNED) until `until` or an unban.' },
+    mute: { payload: SanctionPayload, reply: ModerationReply, summary: "Owner/admins: refuse the user's messages (MUTED) until `until` or an unmute." },
+    unban: { payload: ModerationTargetPayload, reply: ModerationReply, summary: 'Owner/admins: lift a ban.' },
+    unmute: { payload: ModerationTargetPayload, reply: ModerationReply, summary: 'Owner/admins: lift a mute.' }
   },
   server: {
     joined_group_success: { payload: JoinedGroupSuccess, summary: 'You joined a group.' },
@@ -179,7 +195,10 @@ export const chatEvents = {
     'system:announcement': { payload: AppDefined, summary: 'Sent by the host app (service API) or an admin broadcast; free-form.' },
     error: { payload: ErrorResponse, summary: 'An event failed, or the connection could not be registered.' },
     // issue 18: replay beyond the recovery window
-    'history:replayed': { payload: HistoryReplayed, summary: 'A join with `sinceSeq` replayed the messages stored after it (to the joining socket, before any live one).' }
+    'history:replayed': { payload: HistoryReplayed, summary: 'A join with `sinceSeq` replayed the messages stored after it (to the joining socket, before any live one).' },
+    // issue 21
+    read_updated: { payload: ReadUpdated, summary: 'A member read the room up to `seq` (to the room, their own tabs included; coalesced per room).' },
+    moderated: { payload: ModeratedNotice, summary: 'You were kicked, banned, muted, unbanned or unmuted in a room (kick, ban: to the sockets that were in it, before they leave it).' }
   }
 } as const satisfies NamespaceEvents
 

@@ -13,7 +13,9 @@ export const PublicRoomErrorCode = {
   ROOM_FULL: 'ROOM_FULL',
   JOIN_ERROR: 'JOIN_ERROR',
   LEAVE_ERROR: 'LEAVE_ERROR',
-  CONNECTION_TIMEOUT: 'CONNECTION_TIMEOUT'
+  CONNECTION_TIMEOUT: 'CONNECTION_TIMEOUT',
+  /** Issue 21: `join-room` of a user banned from the room. */
+  BANNED: 'BANNED'
 } as const
 
 const EXAMPLE_ROOM = { id: '7c9e6679-7425-40de-944b-e07fc1f90ae7', name: 'Lobby', capacity: 50, createdBy: '3f2b8c1e-5d4a-4e6f-9a7b-1c2d3e4f5a6b', createdAt: '2026-05-04T18:30:00.000Z', currentOccupancy: 3 }

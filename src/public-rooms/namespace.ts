@@ -11,6 +11,7 @@ import {
 } from '../contract/public-rooms.js'
 import type { ConnectionSlots } from './slots.js'
 import { isRoomId, PARTICIPANTS, type PublicRoomPort, type PublicRooms } from './service.js'
+import type { Moderation } from '../moderation/service.js'
 
 /** Seed 000's dynamic namespace: `/public-room/:roomId`. */
 export const PUBLIC_ROOM_NAMESPACE = /^\/public-room\/[^/]+$/
@@ -52,7 +53,12 @@ export interface PublicRoomsNamespaceOptions {
   /** Socket-driven work that shutdown must wait for. */
   track: (work: Promise<unknown>) => void
   log: NamespaceLog
+  /** Kick and ban (issue 21): joins of a banned user are refused with BANNED. */
+  moderation: Moderation
 }
+
+/** The Socket.IO room of a public user's sockets in its room's namespace (a kick reaches them on every instance). */
+const userTag = (userId: string) => `user:${userId}`
 
 /** What one connection holds; its work runs one step at a time (admission first, cleanup last). */
 interface Session {
@@ -79,7 +85,18 @@ function requireAdmitted (session: Session): void {
 
 /** The namespace's event table and socket glue, and the operations the host app uses on it. */
 export function createPublicRoomsNamespace (options: PublicRoomsNamespaceOptions) {
-  const { io, parent, rooms, outboxes, slots, ipHashOf, log } = options
+  const { io, parent, rooms, outboxes, slots, ipHashOf, log, moderation } = options
+  moderation.enforce('public', {
+    exists: async (roomId) => isRoomId(roomId) && await rooms.roomExists(roomId),
+    // Disconnect = leave: the others hear `user-left` from each socket's cleanup.
+    async remove (roomId, userId, notice) {
+      const outbox = outboxes.outboxOf(roomId)
+      const payload = { roomId, action: notice.action, until: notice.until?.toISOString() ?? null, reason: notice.reason }
+      await outbox.deliver([{ to: { room: userTag(userId) }, event: 'moderated', payload }])
+      outbox.disconnect({ room: userTag(userId) })
+    },
+    mutes: false
+  })
 
   function refuse ({ socket, session, outbox }: Context, code: string, message: string): void {
     session.refusal = { code, message }
@@ -146,10 +163,11 @@ export function createPublicRoomsNamespace (options: PublicRoomsNamespaceOptions
       'join-room': on(JoinRoomPayload, async ({ userId }, { socket, session, outbox }: Context) => {
         requireAdmitted(session)
         const user = await rooms.participantOf(userId, session.ipHash, session.userId)
+        await moderation.checkJoin({ kind: 'public', id: session.roomId }, user.userId)
         if (!socket.connected) throw new AppError(Code.JOIN_ERROR, 'The connection closed')
         const { joined, emissions } = await rooms.joinAsParticipant(session.roomId, user, socket.id)
         session.userId = user.userId
-        await outbox.join(socket, PARTICIPANTS)
+        await outbox.join(socket, [PARTICIPANTS, userTag(user.userId)])
         outbox.send(...emissions)
         return { ok: true, ...joined }
       }),

@@ -10,6 +10,8 @@ import { AppError } from '../errors.js'
 import { defineNamespace, on, type NamespaceLog, type SocketContext } from '../socket/namespace.js'
 import { createOutbox } from '../socket/outbox.js'
 import { roomChannel, type Connection, type Membership, type SyncOutbox, type SyncRooms } from './service.js'
+import { SyncKickPayload } from '../contract/moderation.js'
+import type { SyncModeration } from './moderation.js'
 
 export const SYNC_NAMESPACE = '/sync'
 
@@ -35,6 +37,8 @@ export interface SyncNamespaceOptions {
   log: NamespaceLog
   /** Also told of every queued step (presence waits for them before the store closes). */
   track?: (work: Promise<unknown>) => void
+  /** Bans checked on join, `room:kick` (issue 21). */
+  moderation: SyncModeration
 }
 
 const notInRoom = () => new AppError('NOT_IN_ROOM', 'Join a room first')
@@ -46,7 +50,7 @@ const notInRoom = () => new AppError('NOT_IN_ROOM', 'Join a room first')
  * and a deliberate client `disconnect()` give it up at once. The membership lives in
  * `socket.data`, so that connection state recovery brings it back.
  */
-export function createSyncNamespace ({ nsp, service, ipHashOf, log, track }: SyncNamespaceOptions) {
+export function createSyncNamespace ({ nsp, service, ipHashOf, log, track, moderation }: SyncNamespaceOptions) {
   const connectionOf = ({ socket, session }: Ctx): Connection => ({ socketId: socket.id, connectionId: session.connectionId })
   const membershipData = (socket: Socket): Membership | undefined => socket.data.sync
 
@@ -66,6 +70,7 @@ export function createSyncNamespace ({ nsp, service, ipHashOf, log, track }: Syn
 
   async function join (payload: JoinRoomPayload, ctx: Ctx) {
     const { socket, session, outbox } = ctx
+    await moderation.guardJoin(payload.roomCode, (socket.data.identity as Identity | null) ?? null)
     const result = await service.join({
       ...payload,
       identity: (socket.data.identity as Identity | null) ?? null,
@@ -147,6 +152,11 @@ export function createSyncNamespace ({ nsp, service, ipHashOf, log, track }: Syn
       'room:join': on(JoinRoomPayloadSchema, join),
       'room:leave': on(LeaveRoomPayloadSchema, (_payload, ctx: Ctx) => leave(ctx)),
       'playback:update': on(PlaybackUpdatePayloadSchema, updatePlayback),
+      'room:kick': on(SyncKickPayload, async (payload, ctx: Ctx) => {
+        const membership = await membershipOf(ctx)
+        if (membership === null) throw notInRoom()
+        return await moderation.kick(payload, membership, (ctx.socket.data.identity as Identity | null) ?? null)
+      }),
       'sync:time': on(SyncTimePayloadSchema, (payload) => ({ clientTime: payload.clientTime, serverTime: Date.now() }), { ordered: false })
     }
   })

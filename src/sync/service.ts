@@ -333,6 +333,14 @@ export function createSyncRooms (options: SyncRoomsOptions) {
       }
     },
 
+    /** Kick or ban (issue 21): the participant's sockets are detached and its seat freed now; answers those sockets. */
+    async removeParticipant (roomId: string, participantId: string): Promise<string[]> {
+      const sockets = await state.socketsOf(roomId, participantId)
+      for (const s of sockets) await state.detach(roomId, s.socketId, s.connectionId, now())
+      if (await releaseSeat(roomId, participantId)) await touch(roomId)
+      return sockets.map(s => s.socketId)
+    },
+
     /** Transport lost: the seat is kept for the grace. */
     async drop (membership: Membership, connection: Connection): Promise<void> {
       await dropConnection(membership.roomId, connection, instanceId, now() + graceMs)

@@ -122,6 +122,15 @@ export function createRoomState ({ store, ttlMs, instanceId, graceQueue }: RoomS
       return { participant: JSON.parse(String(reply[0])) as StoredParticipant, seats: Number(reply[1]) }
     },
 
+    /** The sockets attached as one participant, on any instance (moderation, issue 21). */
+    async socketsOf (roomId: string, participantId: string): Promise<Array<{ socketId: string, connectionId: string }>> {
+      const all = await store.hGetAll(syncKeys.sockets(roomId))
+      return Object.entries(all).flatMap(([socketId, value]) => {
+        const [pid, , connectionId] = value.split('|')
+        return pid === participantId && connectionId !== undefined ? [{ socketId, connectionId }] : []
+      })
+    },
+
     async participants (roomId: string): Promise<StoredParticipant[]> {
       const all = await store.hGetAll(syncKeys.participants(roomId))
       return Object.values(all).map((json) => JSON.parse(json) as StoredParticipant)

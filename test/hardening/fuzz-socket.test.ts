@@ -28,14 +28,15 @@ let dropExpected = false
 
 /** Every client → server event of every namespace (docs/events.md, src/contract/*.ts), with its error codes. */
 const SYNC_ERROR_CODES = ['ROOM_NOT_FOUND', 'ROOM_FULL', 'INVALID_PASSWORD', 'UNAUTHORIZED', 'ALREADY_IN_ROOM',
-  'NOT_IN_ROOM', 'INVALID_TOKEN', 'INTERNAL_ERROR', 'INVALID_REQUEST', 'RATE_LIMITED']
+  'NOT_IN_ROOM', 'INVALID_TOKEN', 'INTERNAL_ERROR', 'INVALID_REQUEST', 'RATE_LIMITED', 'BANNED', 'FORBIDDEN']
 const namespaces = {
   chat: {
     events: ['join_group', 'leave_group', 'get_room_info', 'send_message', 'typing_start', 'typing_stop',
-      'join_room', 'leave_room', 'room:join', 'room:leave', 'message', 'typing'],
+      'join_room', 'leave_room', 'room:join', 'room:leave', 'message', 'typing',
+      'mark_read', 'kick', 'ban', 'mute', 'unban', 'unmute'],
     codes: [...CHAT_ERROR_CODES] as string[]
   },
-  sync: { events: ['room:join', 'room:leave', 'playback:update', 'sync:time'], codes: SYNC_ERROR_CODES },
+  sync: { events: ['room:join', 'room:leave', 'playback:update', 'sync:time', 'room:kick'], codes: SYNC_ERROR_CODES },
   public: { events: ['join-room', 'leave-room', 'pong'], codes: Object.values(PublicRoomErrorCode) as string[] }
 }
 /** Codes that only an unexpected failure (a bug) produces: never acceptable for input. */
@@ -43,7 +44,7 @@ const UNEXPECTED = new Set(['INTERNAL_ERROR', 'JOIN_ERROR', 'LEAVE_ERROR', 'CONN
 
 const FIELDS = ['userId', 'userName', 'roomCode', 'password', 'guestName', 'resumeToken', 'action', 'position', 'rate',
   'mediaUrl', 'clientTime', 'groupId', 'content', 'type', 'replyToId', 'clientMessageId', 'room', 'messageType',
-  'roomId', 'isTyping']
+  'roomId', 'isTyping', 'seq', 'until', 'reason', 'participantId']
 
 function nest (depth: number, leaf: unknown): unknown {
   let value = leaf

@@ -1,0 +1,35 @@
+CREATE TABLE "chat_reads" (
+	"room_id" uuid NOT NULL,
+	"user_id" text NOT NULL,
+	"last_read_seq" bigint NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "chat_reads_room_id_user_id_pk" PRIMARY KEY("room_id","user_id")
+);
+--> statement-breakpoint
+CREATE TABLE "moderation_actions" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"action" text NOT NULL,
+	"room_kind" text NOT NULL,
+	"room_id" text NOT NULL,
+	"target_user_id" text NOT NULL,
+	"actor_id" text,
+	"actor_kind" text NOT NULL,
+	"until" timestamp with time zone,
+	"reason" text,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "moderation_sanctions" (
+	"room_kind" text NOT NULL,
+	"room_id" text NOT NULL,
+	"user_id" text NOT NULL,
+	"kind" text NOT NULL,
+	"until" timestamp with time zone,
+	"created_by" text,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "moderation_sanctions_room_kind_room_id_user_id_kind_pk" PRIMARY KEY("room_kind","room_id","user_id","kind")
+);
+--> statement-breakpoint
+ALTER TABLE "chat_reads" ADD CONSTRAINT "chat_reads_room_id_chat_rooms_id_fk" FOREIGN KEY ("room_id") REFERENCES "public"."chat_rooms"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "moderation_actions_room_idx" ON "moderation_actions" USING btree ("room_kind","room_id","created_at");--> statement-breakpoint
+CREATE INDEX "moderation_actions_created_idx" ON "moderation_actions" USING btree ("created_at","id");
