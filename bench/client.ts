@@ -28,6 +28,10 @@ let conns: Conn[] = []
 /** `error` events from the server (roomwire's refusals): a step with any is not a measurement. */
 let serverErrors = 0
 let firstServerError: string | undefined
+/** Join storm: bytes of every message the storm's sockets received, and each one's last list. */
+let stormBytes = 0
+let stormLastAt = 0
+const stormLists = new Map<Conn, number>()
 
 function onContent (spec: SocketSpec, content: unknown): void {
   if (!spec.record) return
@@ -65,7 +69,7 @@ async function socketIoConn (args: ConnectArgs, spec: SocketSpec): Promise<Conn>
   })
   const group = args.vocabulary === 'group'
   socket.on(group ? 'message_received' : 'new_message', (m: { content?: unknown }) => onContent(spec, m?.content))
-  return {
+  const conn: Conn = {
     spec,
     async join (room) {
       const reply = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(group ? 'join_group' : 'join_room', room)
@@ -86,6 +90,18 @@ async function socketIoConn (args: ConnectArgs, spec: SocketSpec): Promise<Conn>
     },
     close () { socket.disconnect() }
   }
+  if (spec.storm) {
+    // What arrives on the wire (Engine.IO message packets, acks and offsets included).
+    socket.io.engine.on('packet', (packet: { type: string, data?: unknown }) => {
+      if (packet.type === 'message' && typeof packet.data === 'string') stormBytes += Buffer.byteLength(packet.data)
+    })
+    socket.on('users_online', (list: unknown) => {
+      if (!Array.isArray(list)) return
+      stormLists.set(conn, list.length)
+      stormLastAt = now()
+    })
+  }
+  return conn
 }
 
 async function wsConn (args: ConnectArgs, spec: SocketSpec): Promise<Conn> {
@@ -146,7 +162,7 @@ async function connect (args: ConnectArgs): Promise<ConnectResult> {
 }
 
 async function publish (args: PublishArgs): Promise<PublishResult> {
-  const publishers = conns.filter(c => c.spec.publisher)
+  const publishers = conns.filter(c => c.spec.publisher && (args.group === undefined || c.spec.group === args.group))
   const sent = new Array<number>(publishers.length).fill(0)
   const acks: Array<Promise<unknown>> = []
   const ackLatencies = createHistogram()
@@ -200,9 +216,24 @@ serveRequests({
   },
   count: () => received,
   collect: (): CollectResult => ({ received, histogram: encode(latencies), firstAt, lastAt, serverErrors, firstServerError }),
-  close: () => {
-    for (const conn of conns) conn.close()
-    conns = []
+  close: (args?: { group?: string }) => {
+    const closing = conns.filter(c => args?.group === undefined || c.spec.group === args.group)
+    for (const conn of closing) conn.close()
+    const closed = new Set(closing)
+    conns = conns.filter(c => !closed.has(c))
+    for (const conn of closing) stormLists.delete(conn)
+    return closing.length
+  },
+  /** Join storm: bytes received so far, how many sockets hold a list of `size`, the last list's time. */
+  storm: (args: { size: number }) => {
+    let full = 0
+    for (const length of stormLists.values()) if (length === args.size) full++
+    return { bytes: stormBytes, full, lastAt: stormLastAt }
+  },
+  stormReset: () => {
+    stormBytes = 0
+    stormLastAt = 0
+    stormLists.clear()
     return true
   },
   autocannon: async (options: autocannon.Options) => {

@@ -79,7 +79,7 @@ export function evaluateGoals (scenarios: ScenarioResult[], ctx: { fanoutFirstRa
   ]
 }
 
-const LABEL: Record<string, string> = { roomwire: 'roomwire', 'roomwire-redis': 'roomwire (store in Redis)', 'bare-socketio': 'bare Socket.IO', 'raw-ws': 'raw ws', 'bare-fastify': 'bare Fastify' }
+const LABEL: Record<string, string> = { roomwire: 'roomwire', 'roomwire-redis': 'roomwire (store in Redis)', 'roomwire-pg': 'roomwire (PostgreSQL)', 'bare-socketio': 'bare Socket.IO', 'bare-seed003': 'bare Socket.IO, seed 003 literally', 'raw-ws': 'raw ws', 'bare-fastify': 'bare Fastify' }
 const label = (name: string) => LABEL[name] ?? name
 
 function num (v: number | null | undefined): string {
@@ -131,10 +131,13 @@ export function toMarkdown (r: Results, chartHref: string | null, heading = '#')
     }
     for (const d of s.details) out.push(`- ${d}`)
     if (s.clientCpuSeconds) out.push(`- client CPU (all client processes): ${num(s.clientCpuSeconds.total)} s over ${num(s.elapsedSeconds)} s of wall time`)
-    out.push('', '| figure | unit | subject | value | baseline | baseline value | ratio |', '|---|---|---|---:|---|---:|---:|')
+    const repeated = s.figures.some(f => f.baselines.some(b => b.spread))
+    out.push('', `| figure | unit | subject | value | baseline | baseline value | ratio |${repeated ? ' spread of the ratio (repetitions: min–max) |' : ''}`,
+      `|---|---|---|---:|---|---:|---:|${repeated ? '---|' : ''}`)
     for (const f of s.figures) {
       for (const b of f.baselines) {
-        out.push(`| ${f.label} | ${f.unit} | ${label(f.subject.name)} | ${num(f.subject.value)} | ${label(b.name)} | ${num(b.value)} | ${b.ratio === null ? '—' : `${b.ratio}×`} |`)
+        const spread = b.spread ? ` ±${b.spread.halfRangePct} % (${b.spread.n}: ${b.spread.min}–${b.spread.max}) |` : repeated ? ' one run |' : ''
+        out.push(`| ${f.label} | ${f.unit} | ${label(f.subject.name)} | ${num(f.subject.value)} | ${label(b.name)} | ${num(b.value)} | ${b.ratio === null ? '—' : `${b.ratio}×`} |${spread}`)
       }
     }
     if (s.series && s.id !== 'rooms') out.push('', ...stepsTable(s.series))
