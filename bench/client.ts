@@ -3,6 +3,7 @@ import WebSocket from 'ws'
 import autocannon from 'autocannon'
 import { notifyParent, serveRequests } from './lib/ipc.js'
 import { createHistogram, encode, recordMs } from './lib/hist.js'
+import { openStormSocket, type StormSocket } from './lib/storm-client.js'
 import type { CollectResult, ConnectArgs, ConnectResult, PublishArgs, PublishResult, SocketSpec } from './lib/types.js'
 
 /**
@@ -28,10 +29,8 @@ let conns: Conn[] = []
 /** `error` events from the server (roomwire's refusals): a step with any is not a measurement. */
 let serverErrors = 0
 let firstServerError: string | undefined
-/** Join storm: bytes of every message the storm's sockets received, and each one's last list. */
-let stormBytes = 0
-let stormLastAt = 0
-const stormLists = new Map<Conn, number>()
+/** Join storm: sockets of the minimal client (bench/lib/storm-client.ts). */
+let stormSockets: StormSocket[] = []
 
 function onContent (spec: SocketSpec, content: unknown): void {
   if (!spec.record) return
@@ -89,17 +88,6 @@ async function socketIoConn (args: ConnectArgs, spec: SocketSpec): Promise<Conn>
       })
     },
     close () { socket.disconnect() }
-  }
-  if (spec.storm) {
-    // What arrives on the wire (Engine.IO message packets, acks and offsets included).
-    socket.io.engine.on('packet', (packet: { type: string, data?: unknown }) => {
-      if (packet.type === 'message' && typeof packet.data === 'string') stormBytes += Buffer.byteLength(packet.data)
-    })
-    socket.on('users_online', (list: unknown) => {
-      if (!Array.isArray(list)) return
-      stormLists.set(conn, list.length)
-      stormLastAt = now()
-    })
   }
   return conn
 }
@@ -221,19 +209,58 @@ serveRequests({
     for (const conn of closing) conn.close()
     const closed = new Set(closing)
     conns = conns.filter(c => !closed.has(c))
-    for (const conn of closing) stormLists.delete(conn)
     return closing.length
   },
-  /** Join storm: bytes received so far, how many sockets hold a list of `size`, the last list's time. */
+  /** Join storm: opens one minimal Socket.IO socket per token, `concurrency` at once. */
+  stormConnect: async (args: { url: string, tokens: string[], concurrency: number }) => {
+    let next = 0
+    async function worker () {
+      while (next < args.tokens.length) stormSockets.push(await openStormSocket(args.url, args.tokens[next++], ACK_TIMEOUT_MS))
+    }
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(args.concurrency, args.tokens.length)) }, worker))
+    return stormSockets.length
+  },
+  /** Join storm: every storm socket joins `room`, `concurrency` at once (join acks may take long: the baseline is slow). */
+  joinAll: async (args: { room: string, concurrency: number, timeoutMs: number }) => {
+    let next = 0
+    let failures = 0
+    let firstError: string | undefined
+    async function worker () {
+      while (next < stormSockets.length) {
+        try {
+          await stormSockets[next++].join(args.room, args.timeoutMs)
+        } catch (err) {
+          failures++
+          firstError ??= String((err as Error).message ?? err)
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(args.concurrency, stormSockets.length)) }, worker))
+    return { failures, firstError }
+  },
+  /** Join storm: bytes received so far, how many sockets hold a list of `size`, the latest list's time. */
   storm: (args: { size: number }) => {
+    let bytes = 0
     let full = 0
-    for (const length of stormLists.values()) if (length === args.size) full++
-    return { bytes: stormBytes, full, lastAt: stormLastAt }
+    let lastAt = 0
+    for (const s of stormSockets) {
+      bytes += s.bytes
+      if (s.listLength === args.size) full++
+      lastAt = Math.max(lastAt, s.listAt)
+    }
+    return { bytes, full, lastAt }
   },
   stormReset: () => {
-    stormBytes = 0
-    stormLastAt = 0
-    stormLists.clear()
+    for (const s of stormSockets) {
+      s.bytes = 0
+      s.listLength = -1
+      s.listAt = 0
+    }
+    return true
+  },
+  stormClose: () => {
+    for (const s of stormSockets) s.close()
+    stormSockets = []
     return true
   },
   autocannon: async (options: autocannon.Options) => {
@@ -250,6 +277,7 @@ serveRequests({
   },
   stop: () => {
     for (const conn of conns) conn.close()
+    for (const s of stormSockets) s.close()
     setImmediate(() => process.exit(0))
     return true
   }

@@ -196,7 +196,8 @@ async function main (): Promise<number> {
       fanoutFirstRate: ctx.sizes.fanoutRates[0],
       largestMemoryLevel: ctx.sizes.memoryLevels[ctx.sizes.memoryLevels.length - 1],
       ackRate: ctx.sizes.ackRate,
-      postgres: ctx.databaseUrl !== undefined
+      postgres: ctx.databaseUrl !== undefined,
+      connectLevels: ctx.sizes.connectSockets
     }),
     chart: fanout?.series ? `${stamp}.svg` : null
   }

@@ -23,8 +23,6 @@ export interface SocketSpec {
    * one group, so that two servers stay connected and are measured in turns (A B A B).
    */
   group?: string
-  /** Join storm: counts the bytes it receives and keeps the length of its last `users_online` list. */
-  storm?: boolean
 }
 
 export interface ConnectArgs {

@@ -151,11 +151,14 @@ export async function start (ctx: Context, kind: ServerKind, env: Record<string,
   return { ...server, stop: async () => {} }
 }
 
-/** Socket specs for roomwire get a JWT each; `userOf(i)` names the user of the i-th socket. */
+/** Servers that authenticate their sockets with a chat JWT (roomwire, the literal seed-003 server). */
+export const needsToken = (kind: ServerKind) => kind === 'roomwire' || kind === 'bare-seed003'
+
+/** Socket specs for roomwire (and seed 003) get a JWT each; `user` names the user of the i-th socket. */
 export function specs (kind: ServerKind, count: number, make: (i: number) => Omit<SocketSpec, 'token'> & { user: string }): SocketSpec[] {
   return Array.from({ length: count }, (_, i) => {
     const { user, ...spec } = make(i)
-    return kind === 'roomwire' ? { ...spec, token: chatToken(user) } : spec
+    return needsToken(kind) ? { ...spec, token: chatToken(user) } : spec
   })
 }
 

@@ -1,6 +1,7 @@
 import type { Figure, LatencyStep } from '../lib/types.js'
 import type { Context } from './common.js'
-import { connectAndJoin, idleMemory } from './sockets.js'
+import { idleMemory } from './sockets.js'
+import { connectAndJoin, joinStorm } from './storms.js'
 import { fanout, manyRooms } from './fanout.js'
 import { sendAck } from './ack.js'
 import { redisAdapter } from './redis.js'
@@ -22,7 +23,8 @@ export interface Scenario {
 
 export const scenarios: Scenario[] = [
   { id: 'memory', title: 'Idle memory per connection', run: idleMemory },
-  { id: 'connect', title: 'Connect-and-join rate', run: connectAndJoin },
+  { id: 'connect', title: 'Connect and disconnect storms', run: connectAndJoin },
+  { id: 'storm', title: 'Join storm into one code room', run: joinStorm },
   { id: 'fanout', title: 'Fan-out in one room', run: fanout },
   { id: 'rooms', title: 'Many rooms of 10', run: manyRooms },
   { id: 'ack', title: '`send_message` ack round trip, message stored', run: sendAck },

@@ -8,11 +8,12 @@ import t from 'tap'
  * every scenario with numeric figures and ratios, the goals, the chart. No timing or goal is
  * asserted: the figures of a smoke run on a busy machine mean nothing.
  */
-const SCENARIOS = ['memory', 'connect', 'fanout', 'rooms', 'ack', 'redis', 'rest']
+const SCENARIOS = ['memory', 'connect', 'storm', 'fanout', 'rooms', 'ack', 'redis', 'rest']
 const services = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL)
 const runner = join(import.meta.dirname, '..', '..', 'dist', 'bench', 'run.js')
 
-interface Figure { key: string, subject: { value: unknown }, baselines: Array<{ name: string, value: unknown, ratio: unknown }> }
+interface Spread { n: number, median: number, min: number, max: number, halfRangePct: number }
+interface Figure { key: string, subject: { value: unknown }, baselines: Array<{ name: string, value: unknown, ratio: unknown, spread?: Spread }> }
 interface Scenario { id: string, status: string, reason?: string, figures: Figure[], series?: Record<string, unknown[]> }
 
 t.test('npm run bench -- --smoke writes every scenario, its baselines and the chart', async (t) => {
@@ -42,7 +43,9 @@ t.test('npm run bench -- --smoke writes every scenario, its baselines and the ch
   t.type(results.machine.cpu, 'string')
   t.type(results.machine.cores, 'number')
   t.same(results.scenarios.map(s => s.id), SCENARIOS, 'every scenario, in order')
-  t.equal(results.goals.length, 7, 'the six goals of the issue (idle heap read on both stores)')
+  // Issues 9, 17 and 23: 2 per-CPU, 2 idle heap, connect and disconnect per size (smoke: 2 sizes) and
+  // their growth, the join storm, p99, ack, Redis, /health, the join route on PostgreSQL, the spread.
+  t.equal(results.goals.length, 17, 'every goal of the issues')
   for (const goal of results.goals) t.ok(goal.met === true || goal.met === false || goal.met === null, 'a goal is met, missed or not measured')
 
   for (const scenario of results.scenarios) {
@@ -61,6 +64,24 @@ t.test('npm run bench -- --smoke writes every scenario, its baselines and the ch
       }
     }
   }
+  const figureOf = (key: string) => results.scenarios.flatMap(s => s.figures).find(f => f.key === key)
+  // Issue 23: per-CPU ratios over interleaved repetitions, each with its spread.
+  for (const key of ['fanout.cpu', 'rooms.deliveriesPerServerCpuSecond', 'rest.health.rps']) {
+    const bare = figureOf(key)?.baselines.find(b => b.name.startsWith('bare-'))
+    const spread = bare?.spread
+    t.ok(spread && spread.n === 3, `${key}: a ratio over 3 interleaved repetitions (${JSON.stringify(spread)})`)
+    if (spread) {
+      t.ok(spread.min <= spread.median && spread.median <= spread.max, `${key}: min ≤ median ≤ max`)
+      t.equal(bare?.ratio, spread.median, `${key}: the ratio is the median of the repetitions`)
+    }
+  }
+  // Issue 17: connect and disconnect at each size, their growth; the join storm against seed 003 done literally.
+  for (const key of ['connect.rate.100', 'connect.rate.200', 'connect.growth', 'disconnect.rate.100', 'disconnect.rate.200', 'disconnect.growth']) {
+    t.ok(figureOf(key), `${key} is reported`)
+  }
+  const storm = figureOf('storm.bytes')
+  t.equal(storm?.baselines[0]?.name, 'bare-seed003', 'the join storm is measured against seed 003 done literally')
+  t.ok(Number(storm?.subject.value) < Number(storm?.baselines[0]?.value), 'coalesced member lists: roomwire sends fewer bytes than the whole list on every join')
   const fanout = results.scenarios.find(s => s.id === 'fanout')!
   t.same(Object.keys(fanout.series ?? {}), ['roomwire', 'bare-socketio', 'raw-ws'], 'the fan-out series of each server')
 })
