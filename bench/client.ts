@@ -221,14 +221,14 @@ serveRequests({
     return stormSockets.length
   },
   /** Join storm: every storm socket joins `room`, `concurrency` at once (join acks may take long: the baseline is slow). */
-  joinAll: async (args: { room: string, concurrency: number, timeoutMs: number }) => {
+  joinAll: async (args: { room: string, concurrency: number, deadline: number }) => {
     let next = 0
     let failures = 0
     let firstError: string | undefined
     async function worker () {
       while (next < stormSockets.length) {
         try {
-          await stormSockets[next++].join(args.room, args.timeoutMs)
+          await stormSockets[next++].join(args.room, Math.max(1, args.deadline - Date.now()))
         } catch (err) {
           failures++
           firstError ??= String((err as Error).message ?? err)

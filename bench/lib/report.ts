@@ -112,7 +112,7 @@ export function evaluateGoals (
   ]
 }
 
-const LABEL: Record<string, string> = { roomwire: 'roomwire', 'roomwire-redis': 'roomwire (store in Redis)', 'roomwire-pg': 'roomwire (PostgreSQL)', 'bare-socketio': 'bare Socket.IO', 'bare-seed003': 'bare Socket.IO, seed 003 literally', 'raw-ws': 'raw ws', 'bare-fastify': 'bare Fastify' }
+const LABEL: Record<string, string> = { roomwire: 'roomwire', 'roomwire-redis': 'roomwire (store in Redis)', 'roomwire-pg': 'roomwire (PostgreSQL)', 'roomwire-bufferutil': 'roomwire (ws + bufferutil)', 'bare-socketio': 'bare Socket.IO', 'bare-seed003': 'bare Socket.IO, seed 003 literally', 'raw-ws': 'raw ws', 'bare-fastify': 'bare Fastify' }
 const label = (name: string) => LABEL[name] ?? name
 
 function num (v: number | null | undefined): string {

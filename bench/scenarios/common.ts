@@ -58,7 +58,7 @@ export const SIZES: Record<Mode, Sizes> = {
     stormSockets: 50
   },
   quick: {
-    memoryLevels: [1000, 2000],
+    memoryLevels: [2000, 10000],
     memoryWarmup: 100,
     connectSockets: [1000, 5000],
     fanoutSubscribers: 1000,
@@ -75,7 +75,8 @@ export const SIZES: Record<Mode, Sizes> = {
     reps: 3,
     cpuStepMs: 4000,
     fanoutCpuRate: 50,
-    stormSockets: 1000
+    // The literal seed-003 server sends ~N³/3 list entries: ~0.5 GB at 300, ~20 GB at 1,000 (full).
+    stormSockets: 300
   },
   full: {
     memoryLevels: [5000, 10000],
@@ -125,6 +126,7 @@ export const LABELS: Record<string, string> = {
   roomwire: 'roomwire',
   'roomwire-redis': 'roomwire (store in Redis)',
   'roomwire-pg': 'roomwire (PostgreSQL)',
+  'roomwire-bufferutil': 'roomwire (ws + bufferutil)',
   'bare-socketio': 'bare Socket.IO',
   'bare-seed003': 'bare Socket.IO, seed 003 literally',
   'raw-ws': 'raw ws',

@@ -46,26 +46,30 @@ export function referenceRate (series: Record<string, LatencyStep[]>): number {
 
 export const stepAt = (steps: LatencyStep[], rate: number) => steps.find(s => s.rate === rate)
 
+/** One server of an interleaved run: its name in the figures, its kind and env. */
+export interface Arm { name: string, kind: ServerKind, env?: Record<string, string> }
+
 /**
- * Servers of `kinds` started together, each with its own sockets (one group per server), then
- * `ctx.sizes.reps` interleaved steps of every server in turn (A B C A B C …).
+ * Servers started together, each with its own sockets (one group per server), then
+ * `ctx.sizes.reps` interleaved steps of every server in turn (A B C, B C A, …).
  */
-async function interleavedSteps (
-  ctx: Context, kinds: ServerKind[], sockets: (kind: ServerKind) => SocketSpec[], rate: number, recipients: number, label: string
+export async function interleavedSteps (
+  ctx: Context, arms: Array<ServerKind | Arm>, sockets: (kind: ServerKind) => SocketSpec[], rate: number, recipients: number, label: string
 ): Promise<Record<string, LatencyStep[]>> {
+  const list: Arm[] = arms.map(a => typeof a === 'string' ? { name: a, kind: a } : a)
   const servers: ServerHandle[] = []
   try {
-    for (const kind of kinds) servers.push(await start(ctx, kind))
-    for (const [i, kind] of kinds.entries()) {
-      ctx.progress.step(`${LABELS[kind]}: ${label}: connecting`)
-      await connectAll(ctx, kind, servers[i].url, sockets(kind).map(spec => ({ ...spec, group: kind })))
+    for (const arm of list) servers.push(await start(ctx, arm.kind, arm.env))
+    for (const [i, arm] of list.entries()) {
+      ctx.progress.step(`${LABELS[arm.name] ?? arm.name}: ${label}: connecting`)
+      await connectAll(ctx, arm.kind, servers[i].url, sockets(arm.kind).map(spec => ({ ...spec, group: arm.name })))
     }
     await quiet(servers)
-    return await interleaved(ctx.sizes.reps, kinds.map((kind, i) => ({
-      name: kind,
+    return await interleaved(ctx.sizes.reps, list.map((arm, i) => ({
+      name: arm.name,
       run: async (rep: number) => {
-        ctx.progress.step(`${LABELS[kind]}: ${label}: ${rate} msg/s, repetition ${rep + 1}/${ctx.sizes.reps}`)
-        const { publish: _p, ...step } = await runStep(ctx, [servers[i]], rate, recipients, { group: kind, durationMs: ctx.sizes.cpuStepMs })
+        ctx.progress.step(`${LABELS[arm.name] ?? arm.name}: ${label}: ${rate} msg/s, repetition ${rep + 1}/${ctx.sizes.reps}`)
+        const { publish: _p, ...step } = await runStep(ctx, [servers[i]], rate, recipients, { group: arm.name, durationMs: ctx.sizes.cpuStepMs })
         return step
       }
     })))
@@ -75,7 +79,7 @@ async function interleavedSteps (
   }
 }
 
-const pickAll = <K extends keyof LatencyStep>(steps: LatencyStep[], key: K) => steps.map(s => s[key] as number | null)
+export const pickAll = <K extends keyof LatencyStep>(steps: LatencyStep[], key: K) => steps.map(s => s[key] as number | null)
 
 /** The fan-out's per-CPU figure: every server up at once, steps at one rate interleaved. */
 async function fanoutCpu (ctx: Context): Promise<Record<string, LatencyStep[]>> {

@@ -6,6 +6,7 @@ import { fanout, manyRooms } from './fanout.js'
 import { sendAck } from './ack.js'
 import { redisAdapter } from './redis.js'
 import { rest } from './rest.js'
+import { bufferutilMissing, engines } from './engines.js'
 
 export interface ScenarioOutput {
   details: string[]
@@ -34,5 +35,6 @@ export const scenarios: Scenario[] = [
     skip: (ctx) => !ctx.redisUrl || !ctx.databaseUrl ? 'REDIS_URL and DATABASE_URL must both be set (Redis Streams adapter, PostgreSQL shared by the instances)' : false,
     run: redisAdapter
   },
-  { id: 'rest', title: 'REST with autocannon', run: rest }
+  { id: 'rest', title: 'REST with autocannon', run: rest },
+  { id: 'engines', title: 'WebSocket engines', skip: bufferutilMissing, run: engines }
 ]

@@ -8,7 +8,7 @@ import t from 'tap'
  * every scenario with numeric figures and ratios, the goals, the chart. No timing or goal is
  * asserted: the figures of a smoke run on a busy machine mean nothing.
  */
-const SCENARIOS = ['memory', 'connect', 'storm', 'fanout', 'rooms', 'ack', 'redis', 'rest']
+const SCENARIOS = ['memory', 'connect', 'storm', 'fanout', 'rooms', 'ack', 'redis', 'rest', 'engines']
 const services = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL)
 const runner = join(import.meta.dirname, '..', '..', 'dist', 'bench', 'run.js')
 
@@ -52,6 +52,10 @@ t.test('npm run bench -- --smoke writes every scenario, its baselines and the ch
     if (scenario.id === 'redis' && !services) {
       t.equal(scenario.status, 'skipped', 'redis: skipped without REDIS_URL and DATABASE_URL')
       t.match(scenario.reason, /REDIS_URL/)
+      continue
+    }
+    if (scenario.id === 'engines' && scenario.status === 'skipped') {
+      t.match(scenario.reason, /bufferutil is not installed/, 'engines: skipped, and says why, where bufferutil cannot be loaded')
       continue
     }
     t.equal(scenario.status, 'ok', `${scenario.id}: ran${scenario.reason ? ` (${scenario.reason})` : ''}`)
