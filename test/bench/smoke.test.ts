@@ -8,6 +8,10 @@ import t from 'tap'
  * every scenario with numeric figures and ratios, the goals, the chart. No timing or goal is
  * asserted: the figures of a smoke run on a busy machine mean nothing.
  */
+// A smoke run starts a dozen servers (roomwire's PGlite takes seconds each) and runs every
+// scenario: minutes on a busy 2-core machine, more than the suite's default file timeout.
+t.setTimeout(600_000)
+
 const SCENARIOS = ['memory', 'connect', 'storm', 'fanout', 'rooms', 'ack', 'redis', 'rest', 'engines']
 const services = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL)
 const runner = join(import.meta.dirname, '..', '..', 'dist', 'bench', 'run.js')
@@ -20,7 +24,7 @@ t.test('npm run bench -- --smoke writes every scenario, its baselines and the ch
   t.ok(existsSync(runner), 'dist/bench/run.js is built (npm test builds it first)')
   const out = t.testdir()
   const { code, stderr } = await new Promise<{ code: number | null, stderr: string }>((resolve) => {
-    execFile(process.execPath, [runner, '--smoke', '--quiet', '--out', out], { timeout: 150_000, maxBuffer: 16 * 2 ** 20 }, (err, _stdout, stderr) => {
+    execFile(process.execPath, [runner, '--smoke', '--quiet', '--out', out], { timeout: 540_000, maxBuffer: 16 * 2 ** 20 }, (err, _stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stderr })
     })
   })
@@ -61,6 +65,11 @@ t.test('npm run bench -- --smoke writes every scenario, its baselines and the ch
     t.equal(scenario.status, 'ok', `${scenario.id}: ran${scenario.reason ? ` (${scenario.reason})` : ''}`)
     t.ok(scenario.figures.length > 0, `${scenario.id}: has figures`)
     for (const f of scenario.figures) {
+      // The highest rate with p99 ≤ 100 ms: none, on a machine loaded enough (a latency, not a failure).
+      if (f.key === 'fanout.max') {
+        t.ok(f.subject.value === null || Number.isFinite(f.subject.value), `${f.key}: a number or none (${f.subject.value})`)
+        continue
+      }
       t.ok(Number.isFinite(f.subject.value), `${f.key}: a number (${f.subject.value})`)
       t.ok(f.baselines.length > 0, `${f.key}: has a baseline`)
       for (const b of f.baselines) {
