@@ -115,7 +115,10 @@ async function main (): Promise<number> {
     CHAT_MESSAGES_PER_MINUTE: '100000000',
     REST_RATE_LIMIT_MAX: '1000000000',
     AUTH_RATE_LIMIT_MAX: '1000000',
-    PUBLIC_MAX_CONNECTIONS_PER_IP: '100000'
+    PUBLIC_MAX_CONNECTIONS_PER_IP: '100000',
+    // The inbound budget (50 events/s, bursts of 100) would refuse a publisher above 50 msg/s.
+    WS_EVENT_RATE: '1000000',
+    WS_EVENT_BURST: '1000000'
   }
   const selected = scenarios.filter(s => !only || only.includes(s.id))
   // memory measures roomwire with its store in Redis too, when REDIS_URL is set; rest on PostgreSQL.

@@ -49,7 +49,7 @@ export async function engines (ctx: Context): Promise<ScenarioOutput> {
       'not compared: utf-8-validate (ws 8 on Node ≥ 18.14 uses buffer.isUtf8 and never loads it), eiows (does not build here: see docs/benchmarks.md)'
     ],
     figures: [
-      cpu('engines.rooms.cpu', `many rooms of 10: deliveries per server CPU-second`, many),
+      cpu('engines.rooms.cpu', 'many rooms of 10: deliveries per server CPU-second', many),
       cpu('engines.fanout.cpu', `fan-out to ${n}: deliveries per server CPU-second`, fan)
     ]
   }
