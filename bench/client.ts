@@ -3,6 +3,7 @@ import WebSocket from 'ws'
 import autocannon from 'autocannon'
 import { notifyParent, serveRequests } from './lib/ipc.js'
 import { createHistogram, encode, recordMs } from './lib/hist.js'
+import { openStormSocket, type StormSocket } from './lib/storm-client.js'
 import type { CollectResult, ConnectArgs, ConnectResult, PublishArgs, PublishResult, SocketSpec } from './lib/types.js'
 
 /**
@@ -28,6 +29,8 @@ let conns: Conn[] = []
 /** `error` events from the server (roomwire's refusals): a step with any is not a measurement. */
 let serverErrors = 0
 let firstServerError: string | undefined
+/** Join storm: sockets of the minimal client (bench/lib/storm-client.ts). */
+let stormSockets: StormSocket[] = []
 
 function onContent (spec: SocketSpec, content: unknown): void {
   if (!spec.record) return
@@ -65,7 +68,7 @@ async function socketIoConn (args: ConnectArgs, spec: SocketSpec): Promise<Conn>
   })
   const group = args.vocabulary === 'group'
   socket.on(group ? 'message_received' : 'new_message', (m: { content?: unknown }) => onContent(spec, m?.content))
-  return {
+  const conn: Conn = {
     spec,
     async join (room) {
       const reply = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(group ? 'join_group' : 'join_room', room)
@@ -86,6 +89,7 @@ async function socketIoConn (args: ConnectArgs, spec: SocketSpec): Promise<Conn>
     },
     close () { socket.disconnect() }
   }
+  return conn
 }
 
 async function wsConn (args: ConnectArgs, spec: SocketSpec): Promise<Conn> {
@@ -146,7 +150,7 @@ async function connect (args: ConnectArgs): Promise<ConnectResult> {
 }
 
 async function publish (args: PublishArgs): Promise<PublishResult> {
-  const publishers = conns.filter(c => c.spec.publisher)
+  const publishers = conns.filter(c => c.spec.publisher && (args.group === undefined || c.spec.group === args.group))
   const sent = new Array<number>(publishers.length).fill(0)
   const acks: Array<Promise<unknown>> = []
   const ackLatencies = createHistogram()
@@ -200,9 +204,63 @@ serveRequests({
   },
   count: () => received,
   collect: (): CollectResult => ({ received, histogram: encode(latencies), firstAt, lastAt, serverErrors, firstServerError }),
-  close: () => {
-    for (const conn of conns) conn.close()
-    conns = []
+  close: (args?: { group?: string }) => {
+    const closing = conns.filter(c => args?.group === undefined || c.spec.group === args.group)
+    for (const conn of closing) conn.close()
+    const closed = new Set(closing)
+    conns = conns.filter(c => !closed.has(c))
+    return closing.length
+  },
+  /** Join storm: opens one minimal Socket.IO socket per token, `concurrency` at once. */
+  stormConnect: async (args: { url: string, tokens: string[], concurrency: number }) => {
+    let next = 0
+    async function worker () {
+      while (next < args.tokens.length) stormSockets.push(await openStormSocket(args.url, args.tokens[next++], ACK_TIMEOUT_MS))
+    }
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(args.concurrency, args.tokens.length)) }, worker))
+    return stormSockets.length
+  },
+  /** Join storm: every storm socket joins `room`, `concurrency` at once (join acks may take long: the baseline is slow). */
+  joinAll: async (args: { room: string, concurrency: number, deadline: number }) => {
+    let next = 0
+    let failures = 0
+    let firstError: string | undefined
+    async function worker () {
+      while (next < stormSockets.length) {
+        try {
+          await stormSockets[next++].join(args.room, Math.max(1, args.deadline - Date.now()))
+        } catch (err) {
+          failures++
+          firstError ??= String((err as Error).message ?? err)
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(args.concurrency, stormSockets.length)) }, worker))
+    return { failures, firstError }
+  },
+  /** Join storm: bytes received so far, how many sockets hold a list of `size`, the latest list's time. */
+  storm: (args: { size: number }) => {
+    let bytes = 0
+    let full = 0
+    let lastAt = 0
+    for (const s of stormSockets) {
+      bytes += s.bytes
+      if (s.listLength === args.size) full++
+      lastAt = Math.max(lastAt, s.listAt)
+    }
+    return { bytes, full, lastAt }
+  },
+  stormReset: () => {
+    for (const s of stormSockets) {
+      s.bytes = 0
+      s.listLength = -1
+      s.listAt = 0
+    }
+    return true
+  },
+  stormClose: () => {
+    for (const s of stormSockets) s.close()
+    stormSockets = []
     return true
   },
   autocannon: async (options: autocannon.Options) => {
@@ -219,6 +277,7 @@ serveRequests({
   },
   stop: () => {
     for (const conn of conns) conn.close()
+    for (const s of stormSockets) s.close()
     setImmediate(() => process.exit(0))
     return true
   }

@@ -115,11 +115,14 @@ async function main (): Promise<number> {
     CHAT_MESSAGES_PER_MINUTE: '100000000',
     REST_RATE_LIMIT_MAX: '1000000000',
     AUTH_RATE_LIMIT_MAX: '1000000',
-    PUBLIC_MAX_CONNECTIONS_PER_IP: '100000'
+    PUBLIC_MAX_CONNECTIONS_PER_IP: '100000',
+    // The inbound budget (50 events/s, bursts of 100) would refuse a publisher above 50 msg/s.
+    WS_EVENT_RATE: '1000000',
+    WS_EVENT_BURST: '1000000'
   }
   const selected = scenarios.filter(s => !only || only.includes(s.id))
-  // memory measures roomwire with its store in Redis too, when REDIS_URL is set.
-  const needsServices = selected.some(s => s.id === 'ack' || s.id === 'redis' || s.id === 'memory')
+  // memory measures roomwire with its store in Redis too, when REDIS_URL is set; rest on PostgreSQL.
+  const needsServices = selected.some(s => ['ack', 'redis', 'memory', 'rest'].includes(s.id))
   const prepared = needsServices ? await services.prepare() : {}
   const clients: ClientHandle[] = await Promise.all(Array.from({ length: clientCount }, (_, i) => startClient(i)))
   const ctx: Context = {
@@ -196,7 +199,8 @@ async function main (): Promise<number> {
       fanoutFirstRate: ctx.sizes.fanoutRates[0],
       largestMemoryLevel: ctx.sizes.memoryLevels[ctx.sizes.memoryLevels.length - 1],
       ackRate: ctx.sizes.ackRate,
-      postgres: ctx.databaseUrl !== undefined
+      postgres: ctx.databaseUrl !== undefined,
+      connectLevels: ctx.sizes.connectSockets
     }),
     chart: fanout?.series ? `${stamp}.svg` : null
   }

@@ -51,6 +51,8 @@ export interface ServerHandle {
   child: Child
   /** Full GC in the server, then its process.memoryUsage(). */
   memory (): Promise<MemoryReport>
+  /** Connections the server holds now. */
+  connections (): Promise<number>
   cpu (): number
   stop (): Promise<void>
 }
@@ -83,6 +85,7 @@ export async function startServer (kind: ServerKind, options: ServerStart = {}):
     pid: child.pid,
     child,
     memory: () => child.request<MemoryReport>('memory'),
+    connections: () => child.request<number>('connections'),
     cpu: () => cpuSeconds(child.pid),
     stop: () => child.stop()
   }

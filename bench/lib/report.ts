@@ -44,20 +44,38 @@ export interface Results {
 const find = (scenarios: ScenarioResult[], key: string): Figure | undefined => scenarios.flatMap(s => s.figures).find(f => f.key === key)
 const ratioTo = (f: Figure | undefined, baseline: string) => f?.baselines.find(b => b.name === baseline)?.ratio ?? null
 
-/** The issue's goals, each read from a figure of this run (null: not measured here). */
-export function evaluateGoals (scenarios: ScenarioResult[], ctx: { fanoutFirstRate: number, largestMemoryLevel: number, ackRate: number, postgres: boolean }): Goal[] {
+/** The issues' goals, each read from a figure of this run (null: not measured here). */
+export function evaluateGoals (
+  scenarios: ScenarioResult[], ctx: { fanoutFirstRate: number, largestMemoryLevel: number, ackRate: number, postgres: boolean, connectLevels: number[] }
+): Goal[] {
   const ratioGoal = (text: string, key: string, baseline: string, min: number | null, max: number | null, note?: string): Goal => {
     const value = ratioTo(find(scenarios, key), baseline)
     const met = value === null ? null : (min === null || value >= min) && (max === null || value <= max)
     return { text, figure: `${key} ÷ ${baseline}`, value, threshold: min !== null ? `≥ ${min}×` : `≤ ${max}×`, met, ...(note ? { note } : {}) }
   }
+  const valueGoal = (text: string, key: string, max: number, unit: string, note?: string): Goal => {
+    const value = find(scenarios, key)?.subject.value ?? null
+    return { text, figure: key, value, threshold: `≤ ${max}${unit}`, met: value === null ? null : value <= max, ...(note ? { note } : {}) }
+  }
   const p99at2 = find(scenarios, 'fanout.p99.first')?.subject.value ?? null
   const ack = find(scenarios, 'ack.p99Ms')?.subject.value ?? null
   const ackComparable = ctx.postgres && ctx.ackRate === 100
+  // Issue 23: every interleaved ratio against its bare baseline with a spread under ±5 %.
+  const spreads = scenarios.flatMap(s => s.figures).flatMap(f => f.baselines.filter(b => b.spread && b.name.startsWith('bare-')).map(b => b.spread!.halfRangePct))
+  const widest = spreads.length > 0 ? Math.max(...spreads) : null
+  const joinPg = find(scenarios, 'rest.join.pg.p99')?.subject.value ?? null
+  const small = ctx.connectLevels[0]
+  const large = ctx.connectLevels[ctx.connectLevels.length - 1]
   return [
-    ratioGoal('Fan-out deliveries per server CPU-second ≥ 0.9× bare Socket.IO', 'fanout.cpu', 'bare-socketio', 0.9, null),
+    ratioGoal('Fan-out deliveries per server CPU-second ≥ 1.0× bare Socket.IO (#23; #9 asked 0.9×)', 'fanout.cpu', 'bare-socketio', 1, null),
+    ratioGoal('Many rooms of 10: deliveries per server CPU-second ≥ 1.0× bare Socket.IO (#23)', 'rooms.deliveriesPerServerCpuSecond', 'bare-socketio', 1, null),
     ratioGoal('Idle heap per connection ≤ 1.1× bare Socket.IO (embedded defaults: the store is in the heap)', `memory.heap.${ctx.largestMemoryLevel}`, 'bare-socketio', null, 1.1),
     ratioGoal('Idle heap per connection ≤ 1.1× bare Socket.IO (REDIS_URL: the store is in Redis)', `memory.redis.heap.${ctx.largestMemoryLevel}`, 'bare-socketio', null, 1.1),
+    ...ctx.connectLevels.map(n => ratioGoal(`Connect + join rate at ${n} distinct users ≥ 0.8× bare Socket.IO (#17)`, `connect.rate.${n}`, 'bare-socketio', 0.8, null)),
+    valueGoal(`Time per connection at ${large} ≤ 1.2× the time at ${small} (#17: linear)`, 'connect.growth', 1.2, '×'),
+    ...ctx.connectLevels.map(n => ratioGoal(`Disconnect storm rate at ${n} ≥ 0.8× bare Socket.IO (#17)`, `disconnect.rate.${n}`, 'bare-socketio', 0.8, null)),
+    valueGoal(`Time per disconnect at ${large} ≤ 1.2× the time at ${small} (#17)`, 'disconnect.growth', 1.2, '×'),
+    ratioGoal('Join storm into one code room: bytes ≤ 0.1× seed 003 done literally (#17)', 'storm.bytes', 'bare-seed003', null, 0.1),
     {
       text: 'Fan-out to 1k subscribers at 2 msg/s: p99 ≤ 20 ms',
       figure: 'fanout.p99.first',
@@ -75,11 +93,26 @@ export function evaluateGoals (scenarios: ScenarioResult[], ctx: { fanoutFirstRa
       ...(!ackComparable ? { note: `measured ${ctx.postgres ? '' : 'on PGlite '}at ${ctx.ackRate} msg/s: not the goal's conditions` } : {})
     },
     ratioGoal('Redis Streams adapter on one instance ≥ 0.85× the in-memory adapter (deliveries/s at the same publish rate)', 'redis.deliveries.1', 'in-memory adapter', 0.85, null),
-    ratioGoal('REST `/health` ≥ 0.95× a bare Fastify (requests/s)', 'rest.health.rps', 'bare-fastify', 0.95, null)
+    ratioGoal('REST `/health` ≥ 0.95× a bare Fastify (requests/s)', 'rest.health.rps', 'bare-fastify', 0.95, null),
+    {
+      text: 'REST join route on PostgreSQL measured, with its p99 (#23)',
+      figure: 'rest.join.pg.p99',
+      value: joinPg,
+      threshold: 'reported',
+      met: joinPg === null ? null : true,
+      ...(joinPg === null ? { note: 'DATABASE_URL unset' } : {})
+    },
+    {
+      text: 'Every interleaved ratio against a bare baseline with a spread under ±5 % (#23)',
+      figure: 'widest ± half-range of the repeated ratios',
+      value: widest,
+      threshold: '≤ 5 %',
+      met: widest === null ? null : widest <= 5
+    }
   ]
 }
 
-const LABEL: Record<string, string> = { roomwire: 'roomwire', 'roomwire-redis': 'roomwire (store in Redis)', 'bare-socketio': 'bare Socket.IO', 'raw-ws': 'raw ws', 'bare-fastify': 'bare Fastify' }
+const LABEL: Record<string, string> = { roomwire: 'roomwire', 'roomwire-redis': 'roomwire (store in Redis)', 'roomwire-pg': 'roomwire (PostgreSQL)', 'roomwire-bufferutil': 'roomwire (ws + bufferutil)', 'bare-socketio': 'bare Socket.IO', 'bare-seed003': 'bare Socket.IO, seed 003 literally', 'raw-ws': 'raw ws', 'bare-fastify': 'bare Fastify' }
 const label = (name: string) => LABEL[name] ?? name
 
 function num (v: number | null | undefined): string {
@@ -114,7 +147,7 @@ export function toMarkdown (r: Results, chartHref: string | null, heading = '#')
     `Bench settings (roomwire env): ${Object.entries(r.settings).map(([k, v]) => `\`${k}=${v}\``).join(', ')}.`,
     '',
     ...(r.mode === 'smoke' ? ['Smoke mode: tiny sizes, one roomwire process reused across scenarios; these figures only show that the suite runs.', ''] : []),
-    `${heading}# Goals (issue #9)`,
+    `${heading}# Goals (issues #9, #17, #23)`,
     '',
     '| goal | figure | value | threshold | result |',
     '|---|---|---:|---|---|'
@@ -131,10 +164,13 @@ export function toMarkdown (r: Results, chartHref: string | null, heading = '#')
     }
     for (const d of s.details) out.push(`- ${d}`)
     if (s.clientCpuSeconds) out.push(`- client CPU (all client processes): ${num(s.clientCpuSeconds.total)} s over ${num(s.elapsedSeconds)} s of wall time`)
-    out.push('', '| figure | unit | subject | value | baseline | baseline value | ratio |', '|---|---|---|---:|---|---:|---:|')
+    const repeated = s.figures.some(f => f.baselines.some(b => b.spread))
+    out.push('', `| figure | unit | subject | value | baseline | baseline value | ratio |${repeated ? ' spread of the ratio (repetitions: min–max) |' : ''}`,
+      `|---|---|---|---:|---|---:|---:|${repeated ? '---|' : ''}`)
     for (const f of s.figures) {
       for (const b of f.baselines) {
-        out.push(`| ${f.label} | ${f.unit} | ${label(f.subject.name)} | ${num(f.subject.value)} | ${label(b.name)} | ${num(b.value)} | ${b.ratio === null ? '—' : `${b.ratio}×`} |`)
+        const spread = b.spread ? ` ±${b.spread.halfRangePct} % (${b.spread.n}: ${b.spread.min}–${b.spread.max}) |` : repeated ? ' one run |' : ''
+        out.push(`| ${f.label} | ${f.unit} | ${label(f.subject.name)} | ${num(f.subject.value)} | ${label(b.name)} | ${num(b.value)} | ${b.ratio === null ? '—' : `${b.ratio}×`} |${spread}`)
       }
     }
     if (s.series && s.id !== 'rooms') out.push('', ...stepsTable(s.series))

@@ -1,5 +1,7 @@
+import type { Spread } from './spread.js'
+
 /** The processes a scenario can run as its server. */
-export type ServerKind = 'roomwire' | 'bare-socketio' | 'raw-ws' | 'bare-fastify'
+export type ServerKind = 'roomwire' | 'bare-socketio' | 'bare-seed003' | 'raw-ws' | 'bare-fastify'
 
 /** How a load client speaks to a server: roomwire and bare Socket.IO share the events. */
 export type Protocol = 'socketio' | 'ws'
@@ -16,6 +18,11 @@ export interface SocketSpec {
   publisher?: boolean
   /** Records latencies of what it receives. */
   record?: boolean
+  /**
+   * Which server of an interleaved run the socket belongs to: `publish` and `close` can name
+   * one group, so that two servers stay connected and are measured in turns (A B A B).
+   */
+  group?: string
 }
 
 export interface ConnectArgs {
@@ -37,6 +44,8 @@ export interface PublishArgs {
   /** Await each ack and record its round trip (the `send_message` scenario). */
   ack?: boolean
   content?: number
+  /** Only the publishers of this group (an interleaved run). */
+  group?: string
 }
 
 export interface PublishResult { sent: number, acked: number, errors: number, firstError?: string, ackHistogram?: string }
@@ -58,8 +67,9 @@ export interface Figure {
   unit: string
   /** Which direction is good: the ratio is subject / baseline either way. */
   better: 'higher' | 'lower'
-  subject: { name: string, value: number | null }
-  baselines: Array<{ name: string, value: number | null, ratio: number | null }>
+  subject: { name: string, value: number | null, values?: number[] }
+  /** `spread`: the ratio over interleaved repetitions (ratio is then its median). */
+  baselines: Array<{ name: string, value: number | null, ratio: number | null, values?: number[], spread?: Spread }>
   note?: string
 }
 

@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import { merge, summarize, type LatencySummary } from '../lib/hist.js'
 import { startServer, type ClientHandle, type ServerHandle } from '../lib/proc.js'
 import type { Progress } from '../lib/progress.js'
+import { median, pairedRatios, spreadOf } from '../lib/spread.js'
 import { chatToken } from '../lib/tokens.js'
 import type {
   CollectResult, ConnectResult, Figure, LatencyStep, Mode, Protocol, PublishArgs, PublishResult, ServerKind, SocketSpec
@@ -25,6 +26,14 @@ export interface Sizes {
   redisRates: number[]
   restSeconds: number
   restConnections: number
+  /** Interleaved repetitions of every per-CPU figure (A B A B …; issue 23: at least 3). */
+  reps: number
+  /** Length of one repetition of a per-CPU figure (many 10 ms CPU ticks per step). */
+  cpuStepMs: number
+  /** Publish rate of the fan-out's interleaved per-CPU figure. */
+  fanoutCpuRate: number
+  /** Join storm: distinct users into one code room (roomwire, and the literal seed-003 server). */
+  stormSockets: number
 }
 
 export const SIZES: Record<Mode, Sizes> = {
@@ -42,10 +51,14 @@ export const SIZES: Record<Mode, Sizes> = {
     ackMs: 1000,
     redisRates: [10],
     restSeconds: 1,
-    restConnections: 10
+    restConnections: 10,
+    reps: 3,
+    cpuStepMs: 500,
+    fanoutCpuRate: 20,
+    stormSockets: 50
   },
   quick: {
-    memoryLevels: [1000, 2000],
+    memoryLevels: [2000, 10000],
     memoryWarmup: 100,
     connectSockets: [1000, 5000],
     fanoutSubscribers: 1000,
@@ -57,8 +70,14 @@ export const SIZES: Record<Mode, Sizes> = {
     ackRate: 100,
     ackMs: 5000,
     redisRates: [2, 10, 50, 100, 200, 400],
-    restSeconds: 5,
-    restConnections: 50
+    // × 3 repetitions × 2 routes × 3 servers (with PostgreSQL): under 2 minutes in all.
+    restSeconds: 3,
+    restConnections: 50,
+    reps: 3,
+    cpuStepMs: 4000,
+    fanoutCpuRate: 50,
+    // The literal seed-003 server sends ~N³/3 list entries: ~0.5 GB at 300, ~20 GB at 1,000 (full).
+    stormSockets: 300
   },
   full: {
     memoryLevels: [5000, 10000],
@@ -74,7 +93,11 @@ export const SIZES: Record<Mode, Sizes> = {
     ackMs: 20000,
     redisRates: [2, 10, 50, 100, 150, 200, 300, 400, 600, 800],
     restSeconds: 15,
-    restConnections: 100
+    restConnections: 100,
+    reps: 5,
+    cpuStepMs: 10000,
+    fanoutCpuRate: 100,
+    stormSockets: 1000
   }
 }
 
@@ -103,7 +126,10 @@ export const protocolOf = (kind: ServerKind): Protocol => kind === 'raw-ws' ? 'w
 export const LABELS: Record<string, string> = {
   roomwire: 'roomwire',
   'roomwire-redis': 'roomwire (store in Redis)',
+  'roomwire-pg': 'roomwire (PostgreSQL)',
+  'roomwire-bufferutil': 'roomwire (ws + bufferutil)',
   'bare-socketio': 'bare Socket.IO',
+  'bare-seed003': 'bare Socket.IO, seed 003 literally',
   'raw-ws': 'raw ws',
   'bare-fastify': 'bare Fastify'
 }
@@ -128,11 +154,14 @@ export async function start (ctx: Context, kind: ServerKind, env: Record<string,
   return { ...server, stop: async () => {} }
 }
 
-/** Socket specs for roomwire get a JWT each; `userOf(i)` names the user of the i-th socket. */
+/** Servers that authenticate their sockets with a chat JWT (roomwire, the literal seed-003 server). */
+export const needsToken = (kind: ServerKind) => kind === 'roomwire' || kind === 'bare-seed003'
+
+/** Socket specs for roomwire (and seed 003) get a JWT each; `user` names the user of the i-th socket. */
 export function specs (kind: ServerKind, count: number, make: (i: number) => Omit<SocketSpec, 'token'> & { user: string }): SocketSpec[] {
   return Array.from({ length: count }, (_, i) => {
     const { user, ...spec } = make(i)
-    return kind === 'roomwire' ? { ...spec, token: chatToken(user) } : spec
+    return needsToken(kind) ? { ...spec, token: chatToken(user) } : spec
   })
 }
 
@@ -154,8 +183,25 @@ export async function connectAll (
   return { opened: sockets.length, seconds }
 }
 
-export async function closeAll (ctx: Context): Promise<void> {
-  await Promise.all(ctx.clients.map(c => c.request('close')))
+/** Closes the clients' sockets (of one group only, when given). */
+export async function closeAll (ctx: Context, group?: string): Promise<void> {
+  await Promise.all(ctx.clients.map(c => c.request('close', { group })))
+}
+
+/**
+ * `reps` rounds of every arm in turn (A B A B …; each round starts one arm later, A B, B A, so
+ * that a drift of the machine's load does not always favour the same arm). Returns each arm's
+ * results in repetition order.
+ */
+export async function interleaved<T> (reps: number, arms: Array<{ name: string, run: (rep: number) => Promise<T> }>): Promise<Record<string, T[]>> {
+  const out: Record<string, T[]> = Object.fromEntries(arms.map(a => [a.name, []]))
+  for (let rep = 0; rep < reps; rep++) {
+    for (let k = 0; k < arms.length; k++) {
+      const arm = arms[(rep + k) % arms.length]
+      out[arm.name][rep] = await arm.run(rep)
+    }
+  }
+  return out
 }
 
 export interface Collected extends LatencySummary { received: number, lastAt: number }
@@ -245,6 +291,30 @@ export function figure (
       value: v ?? null,
       ratio: value !== null && v !== null && v !== undefined && v !== 0 ? round(value / v, 3) : null
     })),
+    ...(note ? { note } : {})
+  }
+}
+
+/**
+ * A figure over interleaved repetitions: each value is the median of its repetitions, each
+ * ratio the median of the per-repetition ratios, with their spread.
+ */
+export function repeatedFigure (
+  key: string, label: string, unit: string, better: Figure['better'],
+  subject: [string, Array<number | null>], baselines: Array<[string, Array<number | null>]>, note?: string
+): Figure {
+  const present = (values: Array<number | null>) => values.filter((v): v is number => v !== null && Number.isFinite(v))
+  const mid = (values: Array<number | null>) => present(values).length > 0 ? round(median(present(values)), 3) : null
+  return {
+    key,
+    label,
+    unit,
+    better,
+    subject: { name: subject[0], value: mid(subject[1]), values: present(subject[1]) },
+    baselines: baselines.map(([name, values]) => {
+      const spread = spreadOf(pairedRatios(subject[1], values))
+      return { name, value: mid(values), ratio: spread?.median ?? null, values: present(values), ...(spread ? { spread } : {}) }
+    }),
     ...(note ? { note } : {})
   }
 }

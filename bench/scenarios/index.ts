@@ -1,10 +1,12 @@
 import type { Figure, LatencyStep } from '../lib/types.js'
 import type { Context } from './common.js'
-import { connectAndJoin, idleMemory } from './sockets.js'
+import { idleMemory } from './sockets.js'
+import { connectAndJoin, joinStorm } from './storms.js'
 import { fanout, manyRooms } from './fanout.js'
 import { sendAck } from './ack.js'
 import { redisAdapter } from './redis.js'
 import { rest } from './rest.js'
+import { bufferutilMissing, engines } from './engines.js'
 
 export interface ScenarioOutput {
   details: string[]
@@ -22,7 +24,8 @@ export interface Scenario {
 
 export const scenarios: Scenario[] = [
   { id: 'memory', title: 'Idle memory per connection', run: idleMemory },
-  { id: 'connect', title: 'Connect-and-join rate', run: connectAndJoin },
+  { id: 'connect', title: 'Connect and disconnect storms', run: connectAndJoin },
+  { id: 'storm', title: 'Join storm into one code room', run: joinStorm },
   { id: 'fanout', title: 'Fan-out in one room', run: fanout },
   { id: 'rooms', title: 'Many rooms of 10', run: manyRooms },
   { id: 'ack', title: '`send_message` ack round trip, message stored', run: sendAck },
@@ -32,5 +35,6 @@ export const scenarios: Scenario[] = [
     skip: (ctx) => !ctx.redisUrl || !ctx.databaseUrl ? 'REDIS_URL and DATABASE_URL must both be set (Redis Streams adapter, PostgreSQL shared by the instances)' : false,
     run: redisAdapter
   },
-  { id: 'rest', title: 'REST with autocannon', run: rest }
+  { id: 'rest', title: 'REST with autocannon', run: rest },
+  { id: 'engines', title: 'WebSocket engines', skip: bufferutilMissing, run: engines }
 ]

@@ -1,5 +1,5 @@
 import type { ServerKind } from '../lib/types.js'
-import { LABELS, closeAll, connectAll, figure, quiet, round, specs, start, type Context } from './common.js'
+import { LABELS, closeAll, connectAll, figure, quiet, specs, start, type Context } from './common.js'
 import type { ScenarioOutput } from './index.js'
 
 const SOCKET_TARGETS: ServerKind[] = ['roomwire', 'bare-socketio', 'raw-ws']
@@ -64,46 +64,5 @@ export async function idleMemory (ctx: Context): Promise<ScenarioOutput> {
         : 'REDIS_URL unset: roomwire measured on the embedded defaults only (its store is in this heap)'
     ],
     figures
-  }
-}
-
-/**
- * Connect-and-join rate: sockets connected and joined to rooms of 10 (distinct users), from
- * the first connect to the last join ack, 50 in flight per client process; at each size on a
- * fresh server, so the time per connection at the largest size against the smallest shows
- * whether a connect costs the same however many users are online (issue 17).
- */
-export async function connectAndJoin (ctx: Context): Promise<ScenarioOutput> {
-  const levels = ctx.sizes.connectSockets
-  const rates: Record<string, number[]> = {}
-  for (const kind of SOCKET_TARGETS) {
-    rates[kind] = []
-    for (const n of levels) {
-      const server = await start(ctx, kind)
-      try {
-        ctx.progress.step(`${LABELS[kind]}: ${n} sockets connect and join`)
-        const sockets = specs(kind, n, (i) => ({ user: `joiner-${n}-${i}`, rooms: [`J${n}-${Math.floor(i / 10)}`] }))
-        const { seconds } = await connectAll(ctx, kind, server.url, sockets)
-        rates[kind].push(round(n / seconds, 1))
-      } finally {
-        await closeAll(ctx)
-        await server.stop()
-      }
-    }
-  }
-  const last = levels.length - 1
-  // Time per connection at the largest size over the smallest: 1 is linear.
-  const growth = (kind: string) => round(rates[kind][0] / rates[kind][last], 2)
-  return {
-    details: [
-      `${levels.join(', ')} sockets (distinct users), rooms of 10, each size on a fresh server, ${ctx.clients.length} client processes × 50 in flight; rate = N / (last join ack − first connect)`,
-      `growth = time per connection at ${levels[last]} / at ${levels[0]} (1 = linear)`
-    ],
-    figures: [
-      ...levels.map((n, i) => figure(`connect.rate.${n}`, `connect + join rate, ${n} sockets`, 'sockets/s', 'higher', ['roomwire', rates.roomwire[i]],
-        [['bare-socketio', rates['bare-socketio'][i]], ['raw-ws', rates['raw-ws'][i]]])),
-      figure('connect.growth', `time per connection, ${levels[last]} over ${levels[0]} sockets`, '×', 'lower', ['roomwire', growth('roomwire')],
-        [['bare-socketio', growth('bare-socketio')], ['raw-ws', growth('raw-ws')]])
-    ]
   }
 }

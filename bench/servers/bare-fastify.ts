@@ -60,6 +60,7 @@ await runServer(async () => {
   const address = app.server.address()
   return {
     port: typeof address === 'object' && address ? address.port : 0,
+    connections: () => 0,
     close: () => app.close()
   }
 })

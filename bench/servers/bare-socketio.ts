@@ -39,6 +39,7 @@ await runServer(async () => {
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
   return {
     port: (http.address() as AddressInfo).port,
+    connections: () => io.engine.clientsCount,
     close: async () => { io.disconnectSockets(true); await io.close() }
   }
 })

@@ -4,12 +4,16 @@ import { notifyParent, serveRequests, type Handlers } from '../lib/ipc.js'
 /**
  * What every server under test answers over the fork channel: `memory` (full GC, then
  * process.memoryUsage(); the process runs with --expose-gc) and `stop` (close, then exit so
- * that a --cpu-prof profile is written). Announces `listening {port}` once up.
+ * that a --cpu-prof profile is written). `connections` (open connections now). Announces `listening {port}` once up.
  */
-export async function runServer (start: () => Promise<{ port: number, close: () => Promise<void> }>, extra: Handlers = {}): Promise<void> {
-  const { port, close } = await start()
+export async function runServer (
+  start: () => Promise<{ port: number, close: () => Promise<void>, connections: () => number }>, extra: Handlers = {}
+): Promise<void> {
+  const { port, close, connections } = await start()
   serveRequests({
     ...extra,
+    /** Connections the server holds now (the disconnect storm waits for 0). */
+    connections,
     memory: async () => {
       const gc = (globalThis as { gc?: () => void }).gc
       if (!gc) throw new Error('run with --expose-gc')

@@ -56,6 +56,7 @@ await runServer(async () => {
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
   return {
     port: (http.address() as AddressInfo).port,
+    connections: () => wss.clients.size,
     close: async () => {
       for (const ws of wss.clients) ws.terminate()
       await new Promise((resolve) => wss.close(resolve))

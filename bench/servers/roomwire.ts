@@ -8,6 +8,7 @@ await runServer(async () => {
   await app.listen({ port: 0, host: '127.0.0.1' })
   return {
     port: (app.server.address() as AddressInfo).port,
+    connections: () => app.io.engine.clientsCount,
     close: () => app.close()
   }
 })

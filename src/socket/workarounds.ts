@@ -67,6 +67,8 @@ export class ClosableSessionAwareAdapter extends SessionAwareAdapter {
   /** The stored packets' sizes summed, and how many were stored when it was last summed. */
   private storedBytes = 0
   private countedPackets = 0
+  /** Length of the broadcast under way's encoding (a string packet); -1 when binary or none. */
+  private encodedLength = -1
 
   constructor (nsp: Namespace) {
     // The constructor keeps no handle on its timer: record the intervals it starts (synchronously).
@@ -83,6 +85,15 @@ export class ClosableSessionAwareAdapter extends SessionAwareAdapter {
       globalThis.setInterval = original
     }
     this.timers = timers
+    // The broadcast's wire encoding (made once for all its sockets) sizes what is stored: no
+    // second JSON encode per broadcast. `_encode` is private in the typings, hence no override.
+    const self = this as unknown as { _encode: (packet: unknown, opts: unknown) => unknown[] }
+    const encode = self._encode
+    self._encode = (packet, opts) => {
+      const encoded = encode.call(this, packet, opts)
+      this.encodedLength = encoded.length === 1 && typeof encoded[0] === 'string' ? encoded[0].length : -1
+      return encoded
+    }
   }
 
   /**
@@ -101,12 +112,14 @@ export class ClosableSessionAwareAdapter extends SessionAwareAdapter {
       return
     }
     const count = stored.length
+    this.encodedLength = -1
     super.broadcast(packet, opts)
     if (stored.length === count) return
     const last = stored[stored.length - 1]
     last.opts = storedOptions(opts)
     last.data = last.data.slice()
-    last.size = JSON.stringify(last.data).length
+    // The encoding is the stored data as JSON plus the packet type (and a namespace prefix).
+    last.size = this.encodedLength >= 0 ? this.encodedLength : JSON.stringify(last.data).length
     this.bound(stored, count, last.size)
   }
 
