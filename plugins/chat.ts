@@ -7,6 +7,8 @@ import { createTyping, type Typing } from '../src/chat/typing.js'
 import { createCoalescer } from '../src/presence/coalesce.js'
 import { createOutbox } from '../src/socket/outbox.js'
 import { limiterNames } from '../src/store/keys.js'
+import { createMessageEdits } from '../src/chat/edits.js'
+import { createReactions } from '../src/chat/reactions.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -49,13 +51,18 @@ export default fp<ChatPluginOptions>(async (app, opts) => {
     roomEvents: app.roomEvents,
     onError
   })
+  const reactionsCoalescer = createCoalescer({
+    intervalMs: config.chatReactionsCoalesceMs, onError, track: (work) => { presenceHub.track(work).catch(() => {}) }
+  })
   nsp.use(app.realtimeAuth.socketMiddleware({ required: true }))
   defineChatNamespace(nsp, chat, {
     sendLimiter: app.limiters.create(limiterNames.chatMessages, config.chatMessagesPerMinute, 60_000),
     watchers: app.watchers,
     track: (work) => { presenceHub.track(work).catch(() => {}) },
     log: app.log,
-    historyReplayMax: config.historyReplayMax
+    historyReplayMax: config.historyReplayMax,
+    edits: createMessageEdits({ chat, maxLength: config.chatMaxLength, onError }),
+    reactions: createReactions({ chat, maxDistinct: config.chatReactionsMax, coalescer: reactionsCoalescer })
   })
 
   // An instance that crashed (swept by a survivor) or shut down: its users leave their rooms.
@@ -68,6 +75,7 @@ export default fp<ChatPluginOptions>(async (app, opts) => {
   services.set(app.io, chat)
   app.addHook('onClose', async () => {
     await coalescer.close()
+    await reactionsCoalescer.close()
     await typing.close()
   })
 }, { name: 'chat', dependencies: ['config', 'db', 'store', 'socket-io', 'auth', 'rate-limit', 'presence', 'room-events'] })

@@ -16,6 +16,9 @@ import { groupHandlers } from './vocabularies/groups.js'
 import { codeRoomHandlers } from './vocabularies/code-rooms.js'
 import { channelHandlers } from './vocabularies/channels.js'
 import { createReplay } from './replay.js'
+import { DeleteMessagePayload, EditMessagePayload, ReactionPayload } from '../contract/chat-changes.js'
+import type { MessageEdits } from './edits.js'
+import type { Reactions } from './reactions.js'
 
 export interface ChatNamespaceOptions {
   /** CHAT_MESSAGES_PER_MINUTE, keyed by user, shared by all instances. */
@@ -27,6 +30,9 @@ export interface ChatNamespaceOptions {
   log: NamespaceLog
   /** HISTORY_REPLAY_MAX: messages replayed on a join with `sinceSeq` (issue 18). */
   historyReplayMax: number
+  /** Issue 21: edit and delete of stored messages, and their reactions. */
+  edits: MessageEdits
+  reactions: Reactions
 }
 
 type ChatOutbox = Outbox<ChatServerToClientEvents>
@@ -156,6 +162,11 @@ export function defineChatNamespace (nsp: Namespace, chat: Chat, options: ChatNa
       'room:leave': on(ChannelRefPayload, handle(channels.leave)),
       message: on(ChannelMessagePayload, handle(channels.message), { limit }),
       typing: on(ChannelTypingPayload, handle(channels.typing)),
+      // seeds 001 and 004, stored messages (issue 21)
+      edit_message: on(EditMessagePayload, handle(options.edits.edit)),
+      delete_message: on(DeleteMessagePayload, handle(options.edits.remove)),
+      react: on(ReactionPayload, handle(options.reactions.react)),
+      unreact: on(ReactionPayload, handle(options.reactions.unreact)),
       // all vocabularies (issue 17)
       'presence:subscribe': on(PresenceUsersPayload, (p, ctx: Ctx) => watching.subscribe(p.userIds, ctx.socket)),
       'presence:unsubscribe': on(PresenceUsersPayload, (p, ctx: Ctx) => watching.unsubscribe(p.userIds, ctx.socket))

@@ -13,6 +13,10 @@ import {
   GroupIdPayload, GroupMessage, GroupRefPayload, JoinedGroupSuccess, OnlineMember, RoomInfo, SendMessagePayload,
   TypingPayload, JoinGroupPayload, ChannelJoinPayload, HistoryReplayed, PresenceUsersPayload, PresenceSubscribeReply, UserStatusValue
 } from './chat.js'
+import {
+  DeleteMessagePayload, DeleteMessageReply, EditMessagePayload, EditMessageReply, MessageDeleted, MessageUpdated,
+  ReactionPayload, ReactionReply, ReactionsUpdated
+} from './chat-changes.js'
 
 /**
  * Every socket event of every namespace, both ways, as one catalog: the AsyncAPI document and
@@ -149,7 +153,12 @@ export const chatEvents = {
       reply: PresenceSubscribeReply,
       summary: "Watch users: their `user:status` comes to this socket; the ack has each one's status now. At most PRESENCE_WATCHLIST_MAX users per socket (INVALID_REQUEST beyond, nothing changed)."
     },
-    'presence:unsubscribe': { payload: PresenceUsersPayload, reply: Ok, summary: 'Stop watching users.' }
+    'presence:unsubscribe': { payload: PresenceUsersPayload, reply: Ok, summary: 'Stop watching users.' },
+    // issue 21: stored messages (groups and channels)
+    edit_message: { payload: EditMessagePayload, reply: EditMessageReply, summary: 'The sender replaces the content of a stored message (rules as a send); the room gets `message_updated`.' },
+    delete_message: { payload: DeleteMessagePayload, reply: DeleteMessageReply, summary: 'The sender, or an owner/admin of the room (a channel: also its creator), deletes a stored message; the room gets `message_deleted`.' },
+    react: { payload: ReactionPayload, reply: ReactionReply, summary: "Add this user's reaction (one emoji) to a stored message; idempotent. At most CHAT_REACTIONS_MAX distinct emoji per message (TOO_MANY_REACTIONS)." },
+    unreact: { payload: ReactionPayload, reply: ReactionReply, summary: "Remove this user's reaction; idempotent." }
   },
   server: {
     joined_group_success: { payload: JoinedGroupSuccess, summary: 'You joined a group.' },
@@ -179,7 +188,11 @@ export const chatEvents = {
     'system:announcement': { payload: AppDefined, summary: 'Sent by the host app (service API) or an admin broadcast; free-form.' },
     error: { payload: ErrorResponse, summary: 'An event failed, or the connection could not be registered.' },
     // issue 18: replay beyond the recovery window
-    'history:replayed': { payload: HistoryReplayed, summary: 'A join with `sinceSeq` replayed the messages stored after it (to the joining socket, before any live one).' }
+    'history:replayed': { payload: HistoryReplayed, summary: 'A join with `sinceSeq` replayed the messages stored after it (to the joining socket, before any live one).' },
+    // issue 21
+    message_updated: { payload: MessageUpdated, summary: 'A stored message was edited: its latest content and version (`groupId` in a group, `roomId` in a channel).' },
+    message_deleted: { payload: MessageDeleted, summary: 'A stored message was deleted: it is a tombstone now (content and reactions gone).' },
+    reactions_updated: { payload: ReactionsUpdated, summary: "A message's reaction counts now; coalesced per message (the first change at once, then at most one per CHAT_REACTIONS_COALESCE_MS, always the latest)." }
   }
 } as const satisfies NamespaceEvents
 
