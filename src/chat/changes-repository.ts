@@ -100,16 +100,18 @@ export function createChangesRepository (db: Db) {
         const locked = await tx.select({ id: messages.id }).from(messages)
           .where(and(eq(messages.id, messageId), isNull(messages.deletedAt))).for('update')
         if (locked.length === 0) return 'missing'
-        const present = await tx.select({ userId: messageReactions.userId }).from(messageReactions)
-          .where(and(eq(messageReactions.messageId, messageId), eq(messageReactions.emoji, emoji))).limit(1)
-        if (present.length === 0) {
-          const [{ n }] = await tx.select({ n: sql<number>`count(distinct ${messageReactions.emoji})::int` })
-            .from(messageReactions).where(eq(messageReactions.messageId, messageId))
-          if (Number(n) >= max) return 'full'
-        }
-        const inserted = await tx.insert(messageReactions).values({ messageId, userId, emoji })
-          .onConflictDoNothing().returning({ userId: messageReactions.userId })
-        return inserted.length > 0 ? 'added' : 'unchanged'
+        // After the lock, so the snapshot holds every reaction committed before it.
+        const inserted = (await tx.execute<{ user_id: string }>(sql`
+          insert into ${messageReactions} (message_id, user_id, emoji)
+          select ${messageId}::uuid, ${userId}, ${emoji}
+          where exists (select 1 from ${messageReactions} r where r.message_id = ${messageId}::uuid and r.emoji = ${emoji})
+            or (select count(distinct r.emoji) from ${messageReactions} r where r.message_id = ${messageId}::uuid) < ${max}
+          on conflict do nothing
+          returning user_id`)).rows
+        if (inserted.length > 0) return 'added'
+        const [mine] = await tx.select({ userId: messageReactions.userId }).from(messageReactions)
+          .where(and(eq(messageReactions.messageId, messageId), eq(messageReactions.userId, userId), eq(messageReactions.emoji, emoji)))
+        return mine ? 'unchanged' : 'full'
       })
     },
 
@@ -126,7 +128,7 @@ export function createChangesRepository (db: Db) {
       return list.map(m => ({ ...m, reactions: counts.get(m.id) ?? {} }))
     },
 
-    /** Reaction counts of live messages, each emoji in the order it first appeared. */
+    /** Reaction counts of live messages, emoji in a stable order (by their text), so a payload's keys do not reshuffle. */
     async counts (tx: Executor, messageIds: string[]): Promise<Map<string, Record<string, number>>> {
       const out = new Map<string, Record<string, number>>()
       if (messageIds.length === 0) return out
@@ -135,7 +137,7 @@ export function createChangesRepository (db: Db) {
         .innerJoin(messages, and(eq(messages.id, messageReactions.messageId), isNull(messages.deletedAt)))
         .where(inArray(messageReactions.messageId, messageIds))
         .groupBy(messageReactions.messageId, messageReactions.emoji)
-        .orderBy(asc(sql`min(${messageReactions.createdAt})`), asc(messageReactions.emoji))
+        .orderBy(asc(messageReactions.emoji))
       for (const row of rows) {
         const counts = out.get(row.messageId) ?? {}
         counts[row.emoji] = Number(row.n)

@@ -57,7 +57,7 @@ const deletedFields = {
 /** `message_deleted`: the message is a tombstone now (content gone, reactions too). */
 export const MessageDeleted = inRoom(deletedFields)
 
-/** Emoji → how many users reacted with it, in the order the emoji first appeared. */
+/** Emoji → how many users reacted with it (keys in a stable order: by the emoji's text). */
 export const ReactionCounts = Type.Record(Type.String(), Type.Integer({ minimum: 1 }), {
   examples: [{ '👍': 3, '🎉': 1 }]
 })

@@ -114,7 +114,7 @@ for (const mode of modes()) {
       await flush(c)
       const versions = c.received.filter(r => r.event === 'message_updated' || r.event === 'message_deleted').map(r => r.data.version)
       t.same(versions, Array.from({ length: landed.length }, (_, i) => i + 2), 'every change, in the order the database applied it')
-      t.equal(c.received.filter(r => r.event === 'message_updated' || r.event === 'message_deleted').at(-1).event, 'message_deleted')
+      t.equal(c.received.filter(r => r.event === 'message_updated' || r.event === 'message_deleted').at(-1)?.event, 'message_deleted')
     }
   })
 
