@@ -1,6 +1,6 @@
 import t from 'tap'
 import { eq } from 'drizzle-orm'
-import { buildTestApp, modes, servicesSkipReason } from '../helper.js'
+import { ADMIN_API_KEY, buildTestApp, modes, servicesSkipReason } from '../helper.js'
 import { messages } from '../../src/db/schema/index.js'
 import { bearer, chat, ChatClient, createGroup, crossReady, flush, newUser, testDb } from './fixtures.js'
 
@@ -132,7 +132,9 @@ for (const mode of modes()) {
     t.match(await r.next('message_deleted'), { roomId, messageId: msg.id, version: 3 })
     const history = await app.inject({ method: 'GET', url: `/api/channels/${roomId}/messages`, headers: bearer(reader.token) })
     t.match(history.json().messages[0], { id: msg.id, content: '', version: 3 })
-    t.match(await chat(app).history({ kind: 'channel', id: roomId }, { limit: 10 }), [{ id: msg.id, content: '', version: 3 }], 'the service API reads the same')
+    t.match(await chat(app).history({ kind: 'channel', id: roomId }, { limit: 10 }), [{ id: msg.id, content: '', version: 3 }], 'the chat core reads the same')
+    const admin = await app.inject({ method: 'GET', url: `/api/rooms/${roomId}/messages`, headers: { 'x-api-key': ADMIN_API_KEY } })
+    t.match(admin.json().messages.at(-1), { id: msg.id, content: '', version: 3, metadata: null }, "the service API's getRoomMessages too")
 
     await w.ack('join_room', 'ephemeral')
     const code = await w.ack('send_message', { room: 'ephemeral', content: 'gone soon' })

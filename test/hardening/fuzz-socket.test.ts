@@ -32,7 +32,8 @@ const SYNC_ERROR_CODES = ['ROOM_NOT_FOUND', 'ROOM_FULL', 'INVALID_PASSWORD', 'UN
 const namespaces = {
   chat: {
     events: ['join_group', 'leave_group', 'get_room_info', 'send_message', 'typing_start', 'typing_stop',
-      'join_room', 'leave_room', 'room:join', 'room:leave', 'message', 'typing'],
+      'join_room', 'leave_room', 'room:join', 'room:leave', 'message', 'typing',
+      'edit_message', 'delete_message', 'react', 'unreact'],
     codes: [...CHAT_ERROR_CODES] as string[]
   },
   sync: { events: ['room:join', 'room:leave', 'playback:update', 'sync:time'], codes: SYNC_ERROR_CODES },
@@ -43,7 +44,7 @@ const UNEXPECTED = new Set(['INTERNAL_ERROR', 'JOIN_ERROR', 'LEAVE_ERROR', 'CONN
 
 const FIELDS = ['userId', 'userName', 'roomCode', 'password', 'guestName', 'resumeToken', 'action', 'position', 'rate',
   'mediaUrl', 'clientTime', 'groupId', 'content', 'type', 'replyToId', 'clientMessageId', 'room', 'messageType',
-  'roomId', 'isTyping']
+  'roomId', 'isTyping', 'messageId', 'emoji']
 
 function nest (depth: number, leaf: unknown): unknown {
   let value = leaf
