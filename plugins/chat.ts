@@ -61,7 +61,7 @@ export default fp<ChatPluginOptions>(async (app, opts) => {
     track: (work) => { presenceHub.track(work).catch(() => {}) },
     log: app.log,
     historyReplayMax: config.historyReplayMax,
-    edits: createMessageEdits({ chat, maxLength: config.chatMaxLength, onError }),
+    edits: createMessageEdits({ chat, maxLength: config.chatMaxLength, roomEvents: app.roomEvents, onError }),
     reactions: createReactions({ chat, maxDistinct: config.chatReactionsMax, coalescer: reactionsCoalescer })
   })
 

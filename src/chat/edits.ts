@@ -1,4 +1,5 @@
 import { AppError } from '../errors.js'
+import { noRoomEvents, type RoomEvent, type RoomEventSink } from '../services/room-events.js'
 import type { MessageDeleted, MessageUpdated } from '../contract/chat-changes.js'
 import type { MessageTarget } from './changes-repository.js'
 import type { Chat } from './service.js'
@@ -10,6 +11,8 @@ export interface MessageEditsOptions {
   chat: Chat
   /** CHAT_MAX_LENGTH, as for a send. */
   maxLength: number
+  /** Where changes are reported (webhooks' message.updated / message.deleted), in the change's transaction. */
+  roomEvents?: RoomEventSink
   onError?: (err: unknown) => void
 }
 
@@ -24,6 +27,12 @@ export async function targetOf (chat: Chat, messageId: string, socketId: string,
   return { target, room }
 }
 
+/** A change as webhooks report it: the event's fields without the room key (the event names the room). */
+function changeEvent (type: 'message.updated' | 'message.deleted', room: RoomRef & { kind: StoredKind }, userId: string, payload: object): RoomEvent {
+  const { groupId: _g, roomId: _r, ...data } = payload as Record<string, unknown>
+  return { type, room, userId, data }
+}
+
 /** Owners and admins of a group or channel, and a channel's creator, may delete any message of it. */
 const moderates = (target: MessageTarget) => target.role === 'owner' || target.role === 'admin' || (target.kind === 'channel' && target.creator)
 
@@ -33,15 +42,20 @@ const moderates = (target: MessageTarget) => target.role === 'owner' || target.r
  * broadcast before the lock is released: every instance's changes of a room reach its members
  * in the order the database applied them, so all end on the same final state.
  */
-export function createMessageEdits ({ chat, maxLength, onError = () => {} }: MessageEditsOptions) {
+export function createMessageEdits ({ chat, maxLength, roomEvents = noRoomEvents, onError = () => {} }: MessageEditsOptions) {
   return {
     async edit (payload: { messageId: string, content: string }, socketId: string, user: ChatUser): Promise<MessageUpdated & { ok: true }> {
       const content = checkContent(payload.content, maxLength)
       const { target, room } = await targetOf(chat, payload.messageId, socketId, user)
       if (target.senderId !== user.id) throw new AppError('FORBIDDEN', 'Only the sender may edit a message', 403)
-      const edited = await chat.sequencer.run(room.id, (tx) => chat.changes.edit(tx, target.id, user.id, content), async (result) => {
+      const reported = roomEvents.wants('message.updated')
+      const edited = await chat.sequencer.run(room.id, async (tx) => {
+        const result = await chat.changes.edit(tx, target.id, user.id, content)
+        if (result && reported) await roomEvents.write([changeEvent('message.updated', room, user.id, messageUpdated(room, result))], tx)
+        return result
+      }, async (result) => {
         if (result) await chat.deliver(changePresenter.updated(room, result), room, user.id).catch(onError)
-      })
+      }, { transaction: reported })
       // Deleted between the lookup and the update.
       if (!edited) throw notFound()
       return { ok: true, ...messageUpdated(room, edited) }
@@ -52,7 +66,12 @@ export function createMessageEdits ({ chat, maxLength, onError = () => {} }: Mes
       if (target.senderId !== user.id && !moderates(target)) {
         throw new AppError('FORBIDDEN', 'Only the sender or an owner/admin may delete a message', 403)
       }
-      const deleted = await chat.sequencer.run(room.id, (tx) => chat.changes.remove(tx, target.id), async (result) => {
+      const reported = roomEvents.wants('message.deleted')
+      const deleted = await chat.sequencer.run(room.id, async (tx) => {
+        const result = await chat.changes.remove(tx, target.id)
+        if (result && reported) await roomEvents.write([changeEvent('message.deleted', room, user.id, messageDeleted(room, result, user.id))], tx)
+        return result
+      }, async (result) => {
         if (result) await chat.deliver(changePresenter.deleted(room, result, user.id), room, user.id).catch(onError)
       }, { transaction: true })
       if (!deleted) throw notFound()
