@@ -30,8 +30,12 @@ export interface ChangedMessage {
 }
 
 const changed = {
-  id: messages.id, seq: messages.seq, version: messages.version, content: messages.content,
-  editedAt: messages.editedAt, deletedAt: messages.deletedAt
+  id: messages.id,
+  seq: messages.seq,
+  version: messages.version,
+  content: messages.content,
+  editedAt: messages.editedAt,
+  deletedAt: messages.deletedAt
 }
 
 export type ReactionOutcome = 'added' | 'unchanged' | 'full' | 'missing'
@@ -47,8 +51,14 @@ export function createChangesRepository (db: Db) {
     async target (messageId: string, actorId: string): Promise<MessageTarget | null> {
       if (!isUuid(messageId)) return null
       const [row] = await db.select({
-        id: messages.id, roomId: messages.roomId, kind: chatRooms.kind, seq: messages.seq, senderId: messages.senderId,
-        deletedAt: messages.deletedAt, role: chatMembers.role, createdBy: chatRooms.createdBy
+        id: messages.id,
+        roomId: messages.roomId,
+        kind: chatRooms.kind,
+        seq: messages.seq,
+        senderId: messages.senderId,
+        deletedAt: messages.deletedAt,
+        role: chatMembers.role,
+        createdBy: chatRooms.createdBy
       }).from(messages)
         .innerJoin(chatRooms, eq(chatRooms.id, messages.roomId))
         .leftJoin(chatMembers, and(eq(chatMembers.roomId, messages.roomId), eq(chatMembers.userId, actorId)))

@@ -81,6 +81,7 @@ export const changedMessageFields = {
   reactions: Type.Optional(ReactionCounts)
 }
 
+/* eslint-disable @typescript-eslint/no-redeclare -- a schema and its static type share a name */
 export type EditMessagePayload = Static<typeof EditMessagePayload>
 export type DeleteMessagePayload = Static<typeof DeleteMessagePayload>
 export type ReactionPayload = Static<typeof ReactionPayload>
@@ -88,3 +89,4 @@ export type MessageUpdated = Static<typeof MessageUpdated>
 export type MessageDeleted = Static<typeof MessageDeleted>
 export type ReactionsUpdated = Static<typeof ReactionsUpdated>
 export type ReactionCounts = Static<typeof ReactionCounts>
+/* eslint-enable @typescript-eslint/no-redeclare */

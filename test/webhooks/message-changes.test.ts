@@ -26,10 +26,20 @@ for (const mode of modes()) {
     await receiver.until(() => changes().length >= 3, 'the message events')
     const [created, updated, removed] = changes()
     t.equal(created.type, 'message.created')
-    t.same(updated, { ...updated, type: 'message.updated', room: { kind: 'group', id: groupId }, userId: member.user.id,
-      data: { messageId: sent.id, seq: sent.seq, version: 2, content: 'second draft', editedAt: edited.editedAt } })
-    t.same(removed, { ...removed, type: 'message.deleted', room: { kind: 'group', id: groupId }, userId: owner.user.id,
-      data: { messageId: sent.id, seq: sent.seq, version: 3, deletedAt: deleted.deletedAt, deletedBy: owner.user.id } })
+    t.same(updated, {
+      ...updated,
+      type: 'message.updated',
+      room: { kind: 'group', id: groupId },
+      userId: member.user.id,
+      data: { messageId: sent.id, seq: sent.seq, version: 2, content: 'second draft', editedAt: edited.editedAt }
+    })
+    t.same(removed, {
+      ...removed,
+      type: 'message.deleted',
+      room: { kind: 'group', id: groupId },
+      userId: owner.user.id,
+      data: { messageId: sent.id, seq: sent.seq, version: 3, deletedAt: deleted.deletedAt, deletedBy: owner.user.id }
+    })
     t.equal(changes().length, 3, 'the refused edit was not reported')
   })
 }
