@@ -65,6 +65,9 @@ export type {
   GroupMessage, CodeRoomMessage, ChannelMessage, OnlineMember, JoinedGroupSuccess, RoomInfo, Group, Member, Channel,
   GroupPresence, HistoryReplayed
 } from './contract/chat.js'
+export type {
+  EditMessagePayload, DeleteMessagePayload, ReactionPayload, MessageUpdated, MessageDeleted, ReactionsUpdated, ReactionCounts
+} from './contract/chat-changes.js'
 export type { RegisterInput, LoginInput } from './contract/auth.js'
 /** A registered user as REST and the chat show them. */
 export type PublicUser = Static<typeof PublicUserSchema>

@@ -163,7 +163,8 @@ export function defineChatNamespace (nsp: Namespace, chat: Chat, options: ChatNa
       message: on(ChannelMessagePayload, handle(channels.message), { limit }),
       typing: on(ChannelTypingPayload, handle(channels.typing)),
       // seeds 001 and 004, stored messages (issue 21)
-      edit_message: on(EditMessagePayload, handle(options.edits.edit)),
+      // an edit rebroadcasts content: it counts as a send (CHAT_MESSAGES_PER_MINUTE)
+      edit_message: on(EditMessagePayload, handle(options.edits.edit), { limit }),
       delete_message: on(DeleteMessagePayload, handle(options.edits.remove)),
       react: on(ReactionPayload, handle(options.reactions.react)),
       unreact: on(ReactionPayload, handle(options.reactions.unreact)),

@@ -142,3 +142,15 @@ for (const mode of modes()) {
     t.match(await w.ack('edit_message', { messageId: code._id, content: 'x' }), { ok: false, error: { code: 'MESSAGE_NOT_FOUND' } }, 'a code-room message is never stored')
   })
 }
+
+t.test('embedded: an edit counts as a send toward CHAT_MESSAGES_PER_MINUTE; a refused one changes nothing', async (t) => {
+  const { app, url } = await buildTestApp(t, { env: { CHAT_MESSAGES_PER_MINUTE: '2' } })
+  const writer = await newUser(app, 'Writer')
+  const groupId = await createGroup(app, writer)
+  const w = await ChatClient.open(t, url, writer.token)
+  await w.ack('join_group', groupId)
+  const sent = await w.ack('send_message', { groupId, content: 'one' })
+  t.match(await w.ack('edit_message', { messageId: sent.id, content: 'two' }), { ok: true, version: 2 })
+  t.match(await w.ack('edit_message', { messageId: sent.id, content: 'three' }), { ok: false, error: { code: 'RATE_LIMITED' } })
+  t.match((await chat(app).history({ kind: 'group', id: groupId }, { limit: 1 }))[0], { content: 'two', version: 2 })
+})
