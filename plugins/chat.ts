@@ -62,7 +62,7 @@ export default fp<ChatPluginOptions>(async (app, opts) => {
     log: app.log,
     historyReplayMax: config.historyReplayMax,
     edits: createMessageEdits({ chat, maxLength: config.chatMaxLength, roomEvents: app.roomEvents, onError }),
-    reactions: createReactions({ chat, maxDistinct: config.chatReactionsMax, coalescer: reactionsCoalescer })
+    reactions: createReactions({ chat, maxDistinct: config.chatReactionsMax, coalescer: reactionsCoalescer, onError })
   })
 
   // An instance that crashed (swept by a survivor) or shut down: its users leave their rooms.

@@ -11,6 +11,8 @@ export interface ReactionsOptions {
   maxDistinct: number
   /** Coalesces `reactions_updated` per message (CHAT_REACTIONS_COALESCE_MS). */
   coalescer: Coalescer
+  /** A failed broadcast is reported here: the reaction is stored, so its ack still succeeds. */
+  onError?: (err: unknown) => void
 }
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' })
@@ -33,12 +35,12 @@ export function checkEmoji (raw: string): string {
  * the counts when it is sent, under the room's sequencer lock so that what instances send of a
  * room arrives in the order it was read: the last `reactions_updated` always has the latest counts.
  */
-export function createReactions ({ chat, maxDistinct, coalescer }: ReactionsOptions) {
+export function createReactions ({ chat, maxDistinct, coalescer, onError = () => {} }: ReactionsOptions) {
   function announce (room: RoomRef, messageId: string, seq: number, userId: string): Promise<void> {
     return coalescer.schedule(`reactions:${messageId}`, async () => {
       await chat.sequencer.run(room.id, async (tx) => (await chat.changes.counts(tx, [messageId])).get(messageId) ?? {},
         (counts) => chat.deliver(changePresenter.reactions(room, messageId, seq, counts), room, userId))
-    })
+    }).catch(onError)
   }
 
   return {
