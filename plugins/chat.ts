@@ -9,6 +9,8 @@ import { createOutbox } from '../src/socket/outbox.js'
 import { limiterNames } from '../src/store/keys.js'
 import { createReads, type Reads } from '../src/chat/reads.js'
 import { createChatModeration } from '../src/chat/moderation.js'
+import { createMessageEdits } from '../src/chat/edits.js'
+import { createReactions } from '../src/chat/reactions.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -55,6 +57,9 @@ export default fp<ChatPluginOptions>(async (app, opts) => {
     onError
   })
   const reads = createReads({ chat, db: app.sql.db, coalescer })
+  const reactionsCoalescer = createCoalescer({
+    intervalMs: config.chatReactionsCoalesceMs, onError, track: (work) => { presenceHub.track(work).catch(() => {}) }
+  })
   nsp.use(app.realtimeAuth.socketMiddleware({ required: true }))
   defineChatNamespace(nsp, chat, {
     sendLimiter: app.limiters.create(limiterNames.chatMessages, config.chatMessagesPerMinute, 60_000),
@@ -63,7 +68,9 @@ export default fp<ChatPluginOptions>(async (app, opts) => {
     log: app.log,
     historyReplayMax: config.historyReplayMax,
     reads,
-    moderation: createChatModeration({ chat, moderation: app.moderation, deliver: (emissions) => outbox.deliver(emissions) })
+    moderation: createChatModeration({ chat, moderation: app.moderation, deliver: (emissions) => outbox.deliver(emissions) }),
+    edits: createMessageEdits({ chat, maxLength: config.chatMaxLength, roomEvents: app.roomEvents, onError }),
+    reactions: createReactions({ chat, maxDistinct: config.chatReactionsMax, coalescer: reactionsCoalescer, onError })
   })
 
   // An instance that crashed (swept by a survivor) or shut down: its users leave their rooms.
@@ -77,6 +84,7 @@ export default fp<ChatPluginOptions>(async (app, opts) => {
   services.set(app.io, chat)
   app.addHook('onClose', async () => {
     await coalescer.close()
+    await reactionsCoalescer.close()
     await typing.close()
   })
 }, { name: 'chat', dependencies: ['config', 'db', 'store', 'socket-io', 'auth', 'rate-limit', 'presence', 'room-events', 'moderation'] })

@@ -67,6 +67,9 @@ export type {
 } from './contract/chat.js'
 export type { MarkReadPayload, MarkReadReply, ReadUpdated, GroupUnread } from './contract/reads.js'
 export type { ModerationTargetPayload, SanctionPayload, ModerationReply, ModeratedNotice, ModerationActionView } from './contract/moderation.js'
+export type {
+  EditMessagePayload, DeleteMessagePayload, ReactionPayload, MessageUpdated, MessageDeleted, ReactionsUpdated, ReactionCounts
+} from './contract/chat-changes.js'
 export type { RegisterInput, LoginInput } from './contract/auth.js'
 /** A registered user as REST and the chat show them. */
 export type PublicUser = Static<typeof PublicUserSchema>

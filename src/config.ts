@@ -39,6 +39,9 @@ const settings = {
   instanceTtlMs: ['INSTANCE_TTL_MS', Ms(15_000)],
   // issue 18: messages replayed on a join with `sinceSeq`
   historyReplayMax: ['HISTORY_REPLAY_MAX', Count(100)],
+  // issue 21: reactions (distinct emoji per message; coalesced `reactions_updated`)
+  chatReactionsMax: ['CHAT_REACTIONS_MAX', Count(20)],
+  chatReactionsCoalesceMs: ['CHAT_REACTIONS_COALESCE_MS', Ms(100)],
   // issue 17: presence that scales (watchlists, coalesced member lists)
   presenceWatchlistMax: ['PRESENCE_WATCHLIST_MAX', Count(100)],
   presenceCoalesceMs: ['PRESENCE_COALESCE_MS', Ms(100)],

@@ -20,6 +20,9 @@ import { MarkReadPayload } from '../contract/reads.js'
 import { ModerationTargetPayload, SanctionPayload } from '../contract/moderation.js'
 import type { Reads } from './reads.js'
 import type { ChatModeration } from './moderation.js'
+import { DeleteMessagePayload, EditMessagePayload, ReactionPayload } from '../contract/chat-changes.js'
+import type { MessageEdits } from './edits.js'
+import type { Reactions } from './reactions.js'
 
 export interface ChatNamespaceOptions {
   /** CHAT_MESSAGES_PER_MINUTE, keyed by user, shared by all instances. */
@@ -35,6 +38,9 @@ export interface ChatNamespaceOptions {
   reads: Reads
   /** `kick`, `ban`, `mute`, `unban`, `unmute`, and the ban check of joins (issue 21). */
   moderation: ChatModeration
+  /** Issue 21: edit and delete of stored messages, and their reactions. */
+  edits: MessageEdits
+  reactions: Reactions
 }
 
 type ChatOutbox = Outbox<ChatServerToClientEvents>
@@ -168,6 +174,12 @@ export function defineChatNamespace (nsp: Namespace, chat: Chat, options: ChatNa
       'room:leave': on(ChannelRefPayload, handle(channels.leave)),
       message: on(ChannelMessagePayload, handle(channels.message), { limit }),
       typing: on(ChannelTypingPayload, handle(channels.typing)),
+      // seeds 001 and 004, stored messages (issue 21)
+      // an edit rebroadcasts content: it counts as a send (CHAT_MESSAGES_PER_MINUTE)
+      edit_message: on(EditMessagePayload, handle(options.edits.edit), { limit }),
+      delete_message: on(DeleteMessagePayload, handle(options.edits.remove)),
+      react: on(ReactionPayload, handle(options.reactions.react)),
+      unreact: on(ReactionPayload, handle(options.reactions.unreact)),
       // all vocabularies (issue 17)
       'presence:subscribe': on(PresenceUsersPayload, (p, ctx: Ctx) => watching.subscribe(p.userIds, ctx.socket)),
       'presence:unsubscribe': on(PresenceUsersPayload, (p, ctx: Ctx) => watching.unsubscribe(p.userIds, ctx.socket)),

@@ -30,7 +30,7 @@ export function createReplay (chat: Chat, max: number) {
     // One more than replayed tells whether more were missed.
     const rows = await chat.repository.after(room.id, sinceSeq, max + 1)
     const upTo = rows[0]?.seq ?? sinceSeq
-    const replayed = rows.slice(0, max).reverse().map(m => toChatMessage(room.kind, m))
+    const replayed = await chat.changes.withReactions(rows.slice(0, max).reverse().map(m => toChatMessage(room.kind, m)))
     const emissions: RoomEmission[] = []
     for (const message of replayed) {
       for (const e of chat.presenters[room.kind].message(message)) {

@@ -60,7 +60,7 @@ interface InsertedRow extends Record<string, unknown> {
   created_at: Date | string
 }
 
-export type NewMessage = Omit<StoredMessage, 'id' | 'seq' | 'createdAt'>
+export type NewMessage = Omit<StoredMessage, 'id' | 'seq' | 'createdAt' | 'version' | 'editedAt' | 'deletedAt'>
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 /** Any id a client sends is looked up only when it can be one (a bad one is simply not found). */
@@ -256,7 +256,11 @@ export function createChatRepository (db: Db) {
           replyToId: row.reply_to_id,
           clientMessageId: row.client_message_id,
           metadata: typeof row.metadata === 'string' ? JSON.parse(row.metadata) : row.metadata,
-          createdAt: row.created_at instanceof Date ? row.created_at : new Date(row.created_at)
+          createdAt: row.created_at instanceof Date ? row.created_at : new Date(row.created_at),
+          // The columns' defaults: a new message is not read back for them.
+          version: 1,
+          editedAt: null,
+          deletedAt: null
         }
       }
     },

@@ -16,6 +16,7 @@ import { createChatPresence, type ChatPresenceParts } from './presence.js'
 import { checkContent } from './text.js'
 import { deletedRoomEvents } from '../presence/changes.js'
 import { mutedError } from '../moderation/service.js'
+import { createChangesRepository } from './changes-repository.js'
 
 export interface ChatOptions extends ChatPresenceParts {
   database: Database
@@ -70,6 +71,7 @@ export function createChatService (options: ChatOptions) {
   const { database, store, sockets, presence, typing, maxLength, roomEvents = noRoomEvents } = options
   const onError = options.onError ?? (() => {})
   const repo = createChatRepository(database.db)
+  const changes = createChangesRepository(database.db)
   const sequencer = createSequencer(database)
   const profiles = createProfiles(store)
   const events = createChatLifecycleEvents(onError)
@@ -172,18 +174,10 @@ export function createChatService (options: ChatOptions) {
     let message: ChatMessage
 
     if (room.kind === 'code') {
+      // Never stored: no seq, no client id, never edited.
       message = {
-        id: randomUUID(),
-        room,
-        seq: null,
-        senderId,
-        senderName,
-        content,
-        type,
-        replyToId: null,
-        clientMessageId: null,
-        metadata: input.metadata ?? null,
-        createdAt: new Date()
+        id: randomUUID(), room, seq: null, senderId, senderName, content, type, replyToId: null, clientMessageId: null,
+        metadata: input.metadata ?? null, createdAt: new Date(), version: 1, editedAt: null, deletedAt: null
       }
       await deliver(presenter.message(message), room, senderId ?? '')
     } else {
@@ -233,6 +227,9 @@ export function createChatService (options: ChatOptions) {
     profiles,
     watchers: options.watchers,
     repository: repo,
+    /** Edits, deletes and reactions (issue 21: src/chat/edits.ts, reactions.ts). */
+    changes,
+    sequencer,
     on: events.on,
     /** Hands emissions of `/` to the socket layer (a vocabulary's answer outside an ack). */
     deliver,
@@ -352,7 +349,7 @@ export function createChatService (options: ChatOptions) {
 
     /** Stored messages, newest first: `before` a seq (cursor) or `offset` from the newest. */
     async history (room: RoomRef & { kind: StoredKind }, page: { before?: number, limit: number, offset?: number }): Promise<ChatMessage[]> {
-      return (await repo.history(room.id, page)).map(m => toChatMessage(room.kind, m))
+      return await changes.withReactions((await repo.history(room.id, page)).map(m => toChatMessage(room.kind, m)))
     },
 
     async addMember (roomId: string, user: { id: string, name: string }, role: MemberRole = 'member') {

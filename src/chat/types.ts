@@ -34,6 +34,8 @@ export const userRoom = (userId: string): string => `user:${userId}`
 export type ChatMessage = Omit<StoredMessage, 'roomId' | 'seq'> & {
   room: RoomRef
   seq: number | null
+  /** Emoji → count, when read with the message (histories; issue 21). */
+  reactions?: Record<string, number>
 }
 
 /** A user with at least one socket in a room. */

@@ -1,6 +1,7 @@
 import Type, { type Static, type TSchema } from 'typebox'
 import { bearerAuth, Cursor, ErrorResponse, Name, NextCursor, PageLimit, route, Seq, Text } from './common.js'
 import { examplesWithoutMetadata } from './metadata.js'
+import { CHAT_CHANGE_ERROR_CODES, changedMessageFields } from './chat-changes.js'
 
 /**
  * CONTRACT §6: chat on the default namespace `/`, three vocabularies over one core.
@@ -21,12 +22,14 @@ import { examplesWithoutMetadata } from './metadata.js'
  * - `BANNED` (403) a join while banned from the room, `MUTED` (403) a send while muted (issue 21,
  *   src/contract/moderation.ts)
  * - `INTERNAL_ERROR` anything unexpected (logged)
+ * - `MESSAGE_NOT_FOUND`, `TOO_MANY_REACTIONS`: edits, deletes and reactions (chat-changes.ts)
  * Handshake: `connect_error` with `data.code` `UNAUTHORIZED` (no token) or `INVALID_TOKEN`.
  */
 export const CHAT_ERROR_CODES = [
   'INVALID_REQUEST', 'ROOM_NOT_FOUND', 'NOT_A_MEMBER', 'NOT_IN_ROOM', 'MESSAGE_TOO_LONG',
   'RATE_LIMITED', 'FORBIDDEN', 'USER_NOT_FOUND', 'SOCKET_NOT_FOUND', 'UNKNOWN_EVENT', 'INTERNAL_ERROR',
-  'BANNED', 'MUTED'
+  'BANNED', 'MUTED',
+  ...CHAT_CHANGE_ERROR_CODES
 ] as const
 
 const Id = Text({ minLength: 1, maxLength: 100 })
@@ -96,7 +99,9 @@ export const GroupMessage = Type.Object({
   type: Type.String(),
   replyToId: Nullable(Type.String()),
   clientMessageId: Nullable(Type.String()),
-  createdAt: IsoDate
+  createdAt: IsoDate,
+  // issue 21, in histories once the message changed
+  ...changedMessageFields
 }, {
   examples: [{
     id: 'a8f5f167-6a3c-4b1e-9d2f-3c4b5a6d7e8f',
@@ -146,7 +151,9 @@ export const ChannelMessage = Type.Object({
   username: Type.String(),
   content: Type.String(),
   type: Type.String(),
-  timestamp: IsoDate
+  timestamp: IsoDate,
+  // issue 21, in histories once the message changed
+  ...changedMessageFields
 }, {
   examples: [{
     id: 'b7e6d5c4-3a2b-4c1d-8e9f-0a1b2c3d4e5f',

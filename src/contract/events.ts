@@ -15,6 +15,10 @@ import {
 } from './chat.js'
 import { MarkReadPayload, MarkReadReply, ReadUpdated } from './reads.js'
 import { ModeratedNotice, ModerationReply, ModerationTargetPayload, RoomModeratedNotice, SanctionPayload, SyncKickPayload } from './moderation.js'
+import {
+  DeleteMessagePayload, DeleteMessageReply, EditMessagePayload, EditMessageReply, MessageDeleted, MessageUpdated,
+  ReactionPayload, ReactionReply, ReactionsUpdated
+} from './chat-changes.js'
 
 /**
  * Every socket event of every namespace, both ways, as one catalog: the AsyncAPI document and
@@ -165,7 +169,12 @@ export const chatEvents = {
     ban: { payload: SanctionPayload, reply: ModerationReply, summary: 'Owner/admins: kick, and refuse joins (BANNED) until `until` or an unban.' },
     mute: { payload: SanctionPayload, reply: ModerationReply, summary: "Owner/admins: refuse the user's messages (MUTED) until `until` or an unmute." },
     unban: { payload: ModerationTargetPayload, reply: ModerationReply, summary: 'Owner/admins: lift a ban.' },
-    unmute: { payload: ModerationTargetPayload, reply: ModerationReply, summary: 'Owner/admins: lift a mute.' }
+    unmute: { payload: ModerationTargetPayload, reply: ModerationReply, summary: 'Owner/admins: lift a mute.' },
+    // issue 21: stored messages (groups and channels)
+    edit_message: { payload: EditMessagePayload, reply: EditMessageReply, summary: 'The sender replaces the content of a stored message (rules as a send); the room gets `message_updated`.' },
+    delete_message: { payload: DeleteMessagePayload, reply: DeleteMessageReply, summary: 'The sender, or an owner/admin of the room (a channel: also its creator), deletes a stored message; the room gets `message_deleted`.' },
+    react: { payload: ReactionPayload, reply: ReactionReply, summary: "Add this user's reaction (one emoji) to a stored message; idempotent. At most CHAT_REACTIONS_MAX distinct emoji per message (TOO_MANY_REACTIONS)." },
+    unreact: { payload: ReactionPayload, reply: ReactionReply, summary: "Remove this user's reaction; idempotent." }
   },
   server: {
     joined_group_success: { payload: JoinedGroupSuccess, summary: 'You joined a group.' },
@@ -198,7 +207,10 @@ export const chatEvents = {
     'history:replayed': { payload: HistoryReplayed, summary: 'A join with `sinceSeq` replayed the messages stored after it (to the joining socket, before any live one).' },
     // issue 21
     read_updated: { payload: ReadUpdated, summary: 'A member read the room up to `seq` (to the room, their own tabs included; coalesced per room).' },
-    moderated: { payload: ModeratedNotice, summary: 'You were kicked, banned, muted, unbanned or unmuted in a room (kick, ban: to the sockets that were in it, before they leave it).' }
+    moderated: { payload: ModeratedNotice, summary: 'You were kicked, banned, muted, unbanned or unmuted in a room (kick, ban: to the sockets that were in it, before they leave it).' },
+    message_updated: { payload: MessageUpdated, summary: 'A stored message was edited: its latest content and version (`groupId` in a group, `roomId` in a channel).' },
+    message_deleted: { payload: MessageDeleted, summary: 'A stored message was deleted: it is a tombstone now (content and reactions gone).' },
+    reactions_updated: { payload: ReactionsUpdated, summary: "A message's reaction counts now; coalesced per message (the first change at once, then at most one per CHAT_REACTIONS_COALESCE_MS, always the latest)." }
   }
 } as const satisfies NamespaceEvents
 

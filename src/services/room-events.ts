@@ -3,6 +3,7 @@ import type { Db } from '../db/index.js'
 /** What happened in a room, as a domain service reports it (docs/webhooks.md lists the types). */
 export interface RoomEvent {
   type: 'room.occupied' | 'room.vacated' | 'member.added' | 'member.removed' | 'message.created' | 'sync.playback' | 'user.online' | 'user.offline'
+    | 'message.updated' | 'message.deleted'
   /** Left out for user.online / user.offline: a user is online across rooms. */
   room?: { kind: 'public' | 'sync' | 'group' | 'code' | 'channel', id: string }
   userId?: string

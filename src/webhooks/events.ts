@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto'
 /** Every event type a webhook endpoint can receive (docs/webhooks.md describes each). */
 export const webhookEventTypes = [
   'room.occupied', 'room.vacated', 'member.added', 'member.removed',
-  'message.created', 'sync.playback', 'user.online', 'user.offline'
+  'message.created', 'sync.playback', 'user.online', 'user.offline',
+  // issue 21
+  'message.updated', 'message.deleted'
 ] as const
 
 export type WebhookEventType = typeof webhookEventTypes[number]

@@ -33,7 +33,8 @@ const namespaces = {
   chat: {
     events: ['join_group', 'leave_group', 'get_room_info', 'send_message', 'typing_start', 'typing_stop',
       'join_room', 'leave_room', 'room:join', 'room:leave', 'message', 'typing',
-      'mark_read', 'kick', 'ban', 'mute', 'unban', 'unmute'],
+      'mark_read', 'kick', 'ban', 'mute', 'unban', 'unmute',
+      'edit_message', 'delete_message', 'react', 'unreact'],
     codes: [...CHAT_ERROR_CODES] as string[]
   },
   sync: { events: ['room:join', 'room:leave', 'playback:update', 'sync:time', 'room:kick'], codes: SYNC_ERROR_CODES },
@@ -44,7 +45,7 @@ const UNEXPECTED = new Set(['INTERNAL_ERROR', 'JOIN_ERROR', 'LEAVE_ERROR', 'CONN
 
 const FIELDS = ['userId', 'userName', 'roomCode', 'password', 'guestName', 'resumeToken', 'action', 'position', 'rate',
   'mediaUrl', 'clientTime', 'groupId', 'content', 'type', 'replyToId', 'clientMessageId', 'room', 'messageType',
-  'roomId', 'isTyping', 'seq', 'until', 'reason', 'participantId']
+  'roomId', 'isTyping', 'seq', 'until', 'reason', 'participantId', 'messageId', 'emoji']
 
 function nest (depth: number, leaf: unknown): unknown {
   let value = leaf

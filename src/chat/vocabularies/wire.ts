@@ -1,5 +1,6 @@
 import type { ChatServerToClientEvents } from '../../client.js'
 import type { ChannelMessage, CodeRoomMessage, GroupMessage } from '../../contract/chat.js'
+import { changedFields } from './changes.js'
 import type { ChatMessage, ChatUser, RoomAudience, RoomEmission, RoomKind, RoomRef, RoomView } from '../types.js'
 
 /**
@@ -46,7 +47,8 @@ export function groupMessage (m: ChatMessage): GroupMessage {
     type: m.type,
     replyToId: m.replyToId,
     clientMessageId: m.clientMessageId,
-    createdAt: m.createdAt.toISOString()
+    createdAt: m.createdAt.toISOString(),
+    ...changedFields(m)
   }
 }
 
@@ -58,7 +60,8 @@ export function codeRoomMessage (m: ChatMessage): CodeRoomMessage {
     room: m.room.id,
     messageType: m.type,
     createdAt: m.createdAt.toISOString(),
-    isEdited: false
+    // Code rooms are never stored, so never edited; a stored message shown this way would say.
+    isEdited: m.editedAt !== null
   }
 }
 
@@ -71,7 +74,8 @@ export function channelMessage (m: ChatMessage): ChannelMessage {
     username: m.senderName,
     content: m.content,
     type: m.type,
-    timestamp: m.createdAt.toISOString()
+    timestamp: m.createdAt.toISOString(),
+    ...changedFields(m)
   }
 }
 

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { bigint, jsonb, pgTable, primaryKey, text, timestamp, uuid, index, uniqueIndex } from 'drizzle-orm/pg-core'
+import { bigint, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid, index, uniqueIndex } from 'drizzle-orm/pg-core'
 
 /**
  * Seeds 001 and 004: persistent chat rooms. `kind` is 'group' (membership managed over REST,
@@ -40,9 +40,25 @@ export const messages = pgTable('messages', {
   replyToId: uuid('reply_to_id'),
   clientMessageId: text('client_message_id'),
   metadata: jsonb('metadata').$type<Record<string, unknown>>(),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  // Issue 21: each edit or the delete takes the next version; a deleted message is a tombstone
+  // (content '' and no metadata) so that seqs and replies keep pointing somewhere.
+  version: integer('version').notNull().default(1),
+  editedAt: timestamp('edited_at', { withTimezone: true }),
+  deletedAt: timestamp('deleted_at', { withTimezone: true })
 }, (t) => [
   uniqueIndex('messages_room_seq_idx').on(t.roomId, t.seq),
   // A retry in the same room is the first message; the same id in another room is another one.
   uniqueIndex('messages_client_id_idx').on(t.roomId, t.senderId, t.clientMessageId).where(sql`${t.clientMessageId} is not null`)
+])
+
+/** Issue 21: one row per (message, user, emoji); the primary key makes a reaction idempotent. */
+export const messageReactions = pgTable('message_reactions', {
+  messageId: uuid('message_id').notNull().references(() => messages.id, { onDelete: 'cascade' }),
+  userId: text('user_id').notNull(),
+  emoji: text('emoji').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
+}, (t) => [
+  primaryKey({ columns: [t.messageId, t.userId, t.emoji] }),
+  index('message_reactions_emoji_idx').on(t.messageId, t.emoji)
 ])
