@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import type { Database } from '../db/index.js'
 import { AppError } from '../errors.js'
 import type { Presence, ScopeLeft } from '../presence/service.js'
@@ -8,7 +7,7 @@ import { createChatRepository, type ChatMember, type ChatRoom, type MemberRole, 
 import { createProfiles, type ChatUser } from './profiles.js'
 import { createSequencer } from './sequencer.js'
 import { createDelivery, type ChatSocketPort } from './delivery.js'
-import { parseScope, scopeOf, userRoom, type ChatMessage, type RoomEmission, type RoomRef } from './types.js'
+import { ephemeralMessage, parseScope, scopeOf, userRoom, type ChatMessage, type RoomEmission, type RoomRef } from './types.js'
 import { presenters } from './vocabularies/wire.js'
 import { createChatLifecycleEvents, messageCreatedEvent, type ChatLifecycleEventMap } from './lifecycle-events.js'
 import { noRoomEvents, type RoomEventSink } from '../services/room-events.js'
@@ -174,11 +173,7 @@ export function createChatService (options: ChatOptions) {
     let message: ChatMessage
 
     if (room.kind === 'code') {
-      // Never stored: no seq, no client id, never edited.
-      message = {
-        id: randomUUID(), room, seq: null, senderId, senderName, content, type, replyToId: null, clientMessageId: null,
-        metadata: input.metadata ?? null, createdAt: new Date(), version: 1, editedAt: null, deletedAt: null
-      }
+      message = ephemeralMessage(room, { senderId, senderName, content, type, metadata: input.metadata ?? null })
       await deliver(presenter.message(message), room, senderId ?? '')
     } else {
       const kind = room.kind

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { ChatServerToClientEvents } from '../client.js'
 import type { ChatUser } from './profiles.js'
 import type { StoredKind, StoredMessage } from './repository.js'
@@ -57,4 +58,20 @@ export interface RoomView {
   online (): Promise<OnlineUser[]>
   /** Stored members (groups); 0 for other rooms. */
   memberCount (): Promise<number>
+}
+
+/** A code-room message (seed 003): never stored, so no seq, no client id, never edited. */
+export function ephemeralMessage (room: RoomRef, m: Pick<ChatMessage, 'senderId' | 'senderName' | 'content' | 'type' | 'metadata'>): ChatMessage {
+  return {
+    ...m,
+    id: randomUUID(),
+    room,
+    seq: null,
+    replyToId: null,
+    clientMessageId: null,
+    createdAt: new Date(),
+    version: 1,
+    editedAt: null,
+    deletedAt: null
+  }
 }
