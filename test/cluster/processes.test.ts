@@ -12,6 +12,8 @@ import { redisModes, type RedisMode } from './fixtures/redis-modes.js'
  * outages of Redis and PostgreSQL (single Redis).
  */
 const INSTANCE_TTL_MS = 600
+// Each test of acrossInstances runs once per Redis mode: twice the .taprc budget of 180 s, and more.
+t.setTimeout(480_000)
 
 /** The tests that must hold whatever the Redis: one subtest per mode. */
 function acrossInstances (t: Test, mode: RedisMode): void {
