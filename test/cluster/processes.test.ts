@@ -13,7 +13,7 @@ import { redisModes, type RedisMode } from './fixtures/redis-modes.js'
  */
 const INSTANCE_TTL_MS = 600
 // Each test of acrossInstances runs once per Redis mode: twice the .taprc budget of 180 s, and more.
-t.setTimeout(480_000)
+t.setTimeout(600_000)
 
 /** The tests that must hold whatever the Redis: one subtest per mode. */
 function acrossInstances (t: Test, mode: RedisMode): void {
