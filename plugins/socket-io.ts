@@ -1,11 +1,11 @@
 import fp from 'fastify-plugin'
-import { Redis, type RedisOptions } from 'ioredis'
 import { Server, type ServerOptions } from 'socket.io'
 import { parseCorsOrigin } from '../src/config.js'
 import { drainConnections } from '../src/socket/drain.js'
 import { createInboundBudget, limitInbound } from '../src/socket/inbound-budget.js'
 import { dropSlowConsumers } from '../src/socket/slow-consumers.js'
-import { boundedSessionAwareAdapter, closableStreamsAdapter, namespacesOf } from '../src/socket/workarounds.js'
+import { crossInstanceAdapter } from '../src/socket/cross-instance.js'
+import { boundedSessionAwareAdapter, namespacesOf } from '../src/socket/workarounds.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -28,46 +28,17 @@ export interface SocketIoPluginOptions {
 
 /**
  * Our own equivalent of fastify-socket.io (CONTRACT §1 says why it is not used): decorate
- * `io`, disconnect sockets on preClose, close on onClose. With Redis, the Redis Streams
- * adapter carries broadcasts and connection state recovery across instances.
+ * `io`, disconnect sockets on preClose, close on onClose. With Redis, the adapter
+ * crossInstanceAdapter chooses carries broadcasts and connection state recovery across instances.
  */
 export default fp<SocketIoPluginOptions>(async (app, opts) => {
   const config = app.realtimeConfig
   const recoveryLimits = { maxPackets: config.recoveryMaxPackets, maxBytes: config.recoveryMaxBytes }
-  let adapterClient: Redis | null = null
-  let adapter: ServerOptions['adapter'] | undefined
   // An adapter passed in `serverOptions` wins; no Redis client of ours is opened for it then.
-  if (config.redisUrl && opts.serverOptions?.adapter === undefined) {
-    const prefix = config.redisKeyPrefix
-    // A client of its own: the adapter blocks on XREAD. While Redis is down its commands wait
-    // for a reconnect, but are rejected after two attempts instead of queueing without bound
-    // (a socket event that broadcasts must answer, not hang).
-    // Named, so that CLIENT LIST tells the adapter's connection from the store's.
-    // commandTimeout (REDIS_COMMAND_TIMEOUT_MS): a hung Redis fails a broadcast instead of holding it.
-    const commandTimeout = config.redisCommandTimeoutMs
-    adapterClient = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, commandTimeout, connectionName: `${prefix}socket.io` })
-    adapterClient.on('error', (err) => { app.log.debug({ err }, 'socket.io adapter redis error') })
-    // The adapter awaits its duplicates' connect and SUBSCRIBE, and its PUBLISH, without a
-    // catch: a timeout there would be an unhandled rejection (a crash). So the duplicates (the
-    // subscriber and the stream reader) have no command timeout, the reader's blocking XREAD a
-    // blocking timeout instead (null on a dead connection), and a failed PUBLISH is handled here.
-    const duplicate = adapterClient.duplicate.bind(adapterClient)
-    adapterClient.duplicate = (override?: Partial<RedisOptions>) => duplicate({ ...override, commandTimeout: undefined, blockingTimeout: commandTimeout })
-    const publish = adapterClient.publish.bind(adapterClient) as (...args: unknown[]) => Promise<number>
-    adapterClient.publish = ((...args: unknown[]) => {
-      const sent = publish(...args)
-      sent.catch((err: unknown) => { app.log.debug({ err }, 'socket.io adapter publish failed') })
-      return sent
-    }) as Redis['publish']
-    await adapterClient.connect()
-    adapter = closableStreamsAdapter(adapterClient, {
-      streamName: `${prefix}socket.io`,
-      channelPrefix: `${prefix}socket.io`,
-      sessionKeyPrefix: `${prefix}sio:session:`,
-      // The stream all namespaces share is what recovery replays from: bounded (Redis trims ~ the oldest).
-      maxLen: recoveryLimits.maxPackets
-    })
-  }
+  const crossInstance = opts.serverOptions?.adapter === undefined
+    ? await crossInstanceAdapter(config, (obj, msg) => { app.log.debug(obj, msg) })
+    : null
+  const adapter = crossInstance?.adapter
   const origins = parseCorsOrigin(config.corsOrigin)
   const serverOptions: Partial<ServerOptions> = {
     path: opts.path ?? '/socket.io',
@@ -107,7 +78,6 @@ export default fp<SocketIoPluginOptions>(async (app, opts) => {
   })
   app.addHook('onClose', async () => {
     await io.close()
-    // quit, not disconnect: the sessions the drain's closed transports persisted are written first.
-    if (adapterClient) await adapterClient.quit().catch(() => { adapterClient?.disconnect() })
+    await crossInstance?.close()
   })
 }, { name: 'socket-io', dependencies: ['config'] })

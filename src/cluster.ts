@@ -5,7 +5,7 @@ import { loadDotEnv } from './config.js'
 
 /**
  * `npm run cluster -- N`: N roomwire instances on consecutive ports (PORT, PORT+1, …) sharing
- * DATABASE_URL and REDIS_URL, as a load balancer would see them. Signals are passed on; the
+ * DATABASE_URL and REDIS_URL (or REDIS_CLUSTER_NODES), as a load balancer would see them. Signals are passed on; the
  * command exits when every instance has exited.
  */
 loadDotEnv()
@@ -14,8 +14,8 @@ if (!Number.isInteger(count) || count < 1 || count > 64) {
   console.error('usage: npm run cluster -- <instances (1-64)>')
   process.exit(2)
 }
-if (!process.env.DATABASE_URL || !process.env.REDIS_URL) {
-  console.error('cluster: set DATABASE_URL and REDIS_URL; instances must share PostgreSQL and Redis')
+if (!process.env.DATABASE_URL || !(process.env.REDIS_URL || process.env.REDIS_CLUSTER_NODES)) {
+  console.error('cluster: set DATABASE_URL and REDIS_URL (or REDIS_CLUSTER_NODES); instances must share PostgreSQL and Redis')
   process.exit(2)
 }
 const basePort = Number(process.env.PORT ?? 3000)

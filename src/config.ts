@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs'
 import Type, { type Static, type TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
 import { Value } from 'typebox/value'
+import { clusterStatePrefix } from './store/keys.js'
 
 const Ms = (d: number) => Type.Integer({ minimum: 1, default: d })
 const Count = (d: number) => Type.Integer({ minimum: 1, default: d })
@@ -18,6 +19,8 @@ const settings = {
   dataDir: ['DATA_DIR', Type.String({ minLength: 1, default: './data' })],
   redisUrl: ['REDIS_URL', Type.Optional(Type.String({ pattern: '^rediss?://' }))],
   redisKeyPrefix: ['REDIS_KEY_PREFIX', Type.String({ default: '' })],
+  // Issue 18: a Redis Cluster (`host:port,host:port,…`) instead of REDIS_URL
+  redisClusterNodes: ['REDIS_CLUSTER_NODES', Type.Optional(Type.String({ minLength: 1 }))],
   jwtSecret: ['JWT_SECRET', Type.Optional(Type.String({ minLength: 16 }))],
   jwtExpiresIn: ['JWT_EXPIRES_IN', Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)?$', default: '1h' })],
   ipHashSecret: ['IP_HASH_SECRET', Type.Optional(Type.String({ minLength: 16 }))],
@@ -98,10 +101,12 @@ const checkConfig = Compile(ConfigSchema)
 
 export type ConfigInput = Partial<{ [K in Key]: Static<Settings[K][1]> | undefined }>
 
-export interface Config extends Required<Omit<Static<typeof ConfigSchema>, 'databaseUrl' | 'redisUrl' | 'adminApiKey' | 'demoEnabled' | 'webhookSecret'>> {
+export interface Config extends Required<Omit<Static<typeof ConfigSchema>, 'databaseUrl' | 'redisUrl' | 'redisClusterNodes' | 'adminApiKey' | 'demoEnabled' | 'webhookSecret'>> {
   databaseUrl?: string
   webhookSecret?: string
   redisUrl?: string
+  /** REDIS_CLUSTER_NODES as given (checked: parseClusterNodes reads it). */
+  redisClusterNodes?: string
   adminApiKey?: string
   /** Unset: the demo page follows whether the app is standalone. */
   demoEnabled?: boolean
@@ -136,6 +141,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Con
     throw new ConfigError(variable, `${expected ?? first.message}${got ? ` (got ${got})` : ''}`)
   }
   if (typeof value.redisUrl === 'string') checkRedisDatabase(value.redisUrl)
+  if (typeof value.redisClusterNodes === 'string') checkCluster(value.redisClusterNodes, value.redisUrl, value.redisKeyPrefix as string)
   const generatedSecrets: string[] = []
   for (const key of ['jwtSecret', 'ipHashSecret'] as const) {
     if (value[key] === undefined) {
@@ -170,6 +176,34 @@ function checkRedisDatabase (url: string): void {
   }
   if (!/^\/?([0-9]+)?$/.test(path)) {
     throw new ConfigError('REDIS_URL', `must end with a database number or nothing, as in redis://host:6379/0 (got path ${JSON.stringify(path)})`)
+  }
+}
+
+export interface ClusterNode { host: string, port: number }
+
+/** REDIS_CLUSTER_NODES (`host:port,host:port,…`, IPv6 hosts in brackets) as seed nodes; throws a ConfigError saying which entry is wrong. */
+export function parseClusterNodes (value: string): ClusterNode[] {
+  const entries = value.split(',').map(entry => entry.trim())
+  return entries.map((entry) => {
+    const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):([0-9]{1,5})$/.exec(entry)
+    const port = Number(match?.[2])
+    if (match === null || port < 1 || port > 65535) {
+      throw new ConfigError('REDIS_CLUSTER_NODES', `must be host:port,host:port,… (got ${JSON.stringify(value)}: ${JSON.stringify(entry)} is not host:port)`)
+    }
+    return { host: match[1].replace(/^\[|\]$/g, ''), port }
+  })
+}
+
+/** REDIS_CLUSTER_NODES: well formed, not beside REDIS_URL, and a REDIS_KEY_PREFIX the state keys can be tagged under. */
+function checkCluster (nodes: string, redisUrl: unknown, prefix: string): void {
+  if (typeof redisUrl === 'string') {
+    throw new ConfigError('REDIS_CLUSTER_NODES', 'and REDIS_URL are both set: use REDIS_URL for one Redis or REDIS_CLUSTER_NODES for a Redis Cluster, not both')
+  }
+  parseClusterNodes(nodes)
+  try {
+    clusterStatePrefix(prefix)
+  } catch (err) {
+    throw new ConfigError('REDIS_KEY_PREFIX', (err as Error).message)
   }
 }
 

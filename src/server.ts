@@ -22,11 +22,12 @@ closeWithGrace({ delay: config.shutdownDrainMs + 10_000 }, async ({ signal, err 
 })
 
 // The app's own config lives inside the plugin's context; the same env gives the same values.
-const { port, host, databaseUrl, redisUrl, dataDir, docsEnabled, metricsEnabled, demoEnabled } = config
+const { port, host, databaseUrl, redisUrl, redisClusterNodes, dataDir, docsEnabled, metricsEnabled, demoEnabled } = config
 try {
   const address = await app.listen({ port, host })
-  const mode = databaseUrl || redisUrl
-    ? `services (${databaseUrl ? 'PostgreSQL' : `PGlite in ${dataDir}`}, ${redisUrl ? 'Redis' : 'in-process store'})`
+  const redis = redisClusterNodes ? 'Redis Cluster' : redisUrl ? 'Redis' : null
+  const mode = databaseUrl || redis
+    ? `services (${databaseUrl ? 'PostgreSQL' : `PGlite in ${dataDir}`}, ${redis ?? 'in-process store'})`
     : `embedded (PGlite in ${dataDir}, in-process store)`
   app.log.info(`roomwire listening on ${address} in ${mode} mode`)
   // Where to look next, one line each, so that they stay readable in the log.

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '../store/cluster.js'
 import type { FastifyRateLimitOptions, FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
 
 type Counted = (error: Error | null, result?: { current: number, ttl: number }) => void
@@ -32,7 +32,7 @@ class LocalWindows {
  * `insuranceLimiter`): while Redis fails, each instance counts on its own with the same limits,
  * so login and register stay limited instead of failing open.
  */
-export function insuredRedisStore (redis: Redis, nameSpace: string, onFallback: (err: Error) => void): FastifyRateLimitStoreCtor {
+export function insuredRedisStore (redis: RedisClient, nameSpace: string, onFallback: (err: Error) => void): FastifyRateLimitStoreCtor {
   class InsuredStore implements FastifyRateLimitStore {
     constructor (_options: FastifyRateLimitOptions, private readonly prefix = nameSpace, private readonly local = new LocalWindows()) {}
 

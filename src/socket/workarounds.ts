@@ -3,6 +3,7 @@
  * upstream, so that an upgrade knows what to re-check and what to delete.
  */
 import type { Redis } from 'ioredis'
+import type { RedisClient } from '../store/cluster.js'
 import type { Namespace, Server, ServerOptions, Socket } from 'socket.io'
 import { createAdapter } from '@socket.io/redis-streams-adapter'
 import { Adapter, SessionAwareAdapter, type BroadcastOptions } from 'socket.io-adapter'
@@ -167,7 +168,9 @@ type Listener = (...args: unknown[]) => void
  * Upstream: the same leak in @socket.io/redis-adapter was https://github.com/socketio/socket.io-redis-adapter/issues/480
  * (fixed there by https://github.com/socketio/socket.io-redis-adapter/pull/485); the streams adapter has no such close().
  */
-export function closableStreamsAdapter (client: Redis, options: StreamsOptions): ServerOptions['adapter'] {
+export function closableStreamsAdapter (redisClient: RedisClient, options: StreamsOptions): ServerOptions['adapter'] {
+  // A Cluster's duplicate, subscribe, on('messageBuffer') and unsubscribe behave as one Redis's here.
+  const client = redisClient as Redis
   const listeners = new Map<string, { subscriber: Redis, listener: Listener }>()
   /** Adapters closed before their subscription was made: channel list → channels to drop. */
   const closedEarly = new Map<string, string[]>()

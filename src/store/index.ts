@@ -1,4 +1,7 @@
 import { Redis } from 'ioredis'
+import { parseClusterNodes } from '../config.js'
+import { connectCluster } from './cluster.js'
+import { clusterStatePrefix } from './keys.js'
 import { createMemoryStore } from './memory.js'
 import { createRedisStore } from './redis.js'
 import type { Store } from './types.js'
@@ -6,10 +9,13 @@ import type { Store } from './types.js'
 export type { Script, ScriptReply, Store, SyncOps } from './types.js'
 export { createMemoryStore } from './memory.js'
 export { createRedisStore } from './redis.js'
+export { connectCluster, isCluster, type RedisClient } from './cluster.js'
 
 export interface CreateStoreOptions {
-  /** Unset → the in-process store (embedded mode). */
+  /** Unset (and no clusterNodes) → the in-process store (embedded mode). */
   redisUrl?: string
+  /** REDIS_CLUSTER_NODES (`host:port,…`): the store on a Redis Cluster, its keys under the state hash tag. */
+  clusterNodes?: string
   prefix?: string
   /** How long the first connection may take before start-up fails (default 5 s). */
   connectTimeoutMs?: number
@@ -92,7 +98,11 @@ export async function connectRedis (options: ConnectRedisOptions): Promise<Redis
 
 /** Connects the store the configuration asks for; rejects, saying why, when Redis is unreachable. */
 export async function createStore (options: CreateStoreOptions = {}): Promise<Store> {
-  const { redisUrl, prefix = '', connectTimeoutMs, commandTimeoutMs, onError } = options
+  const { redisUrl, clusterNodes, prefix = '', connectTimeoutMs, commandTimeoutMs, onError } = options
+  if (clusterNodes !== undefined && clusterNodes !== '') {
+    const cluster = await connectCluster({ nodes: parseClusterNodes(clusterNodes), connectTimeoutMs, commandTimeoutMs, onError })
+    return createRedisStore({ redis: cluster, prefix: clusterStatePrefix(prefix), ownsClient: true })
+  }
   if (redisUrl === undefined || redisUrl === '') return createMemoryStore({ prefix })
   const redis = await connectRedis({ redisUrl, connectTimeoutMs, commandTimeoutMs, onError })
   return createRedisStore({ redis, prefix, ownsClient: true })

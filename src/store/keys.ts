@@ -176,3 +176,47 @@ export const limiterNames = {
 
 /** @fastify/rate-limit's nameSpace for REST limits (keys `rl:{ipHash}`), with the store prefix in front. */
 export const restRateLimitNamespace = 'rl:'
+
+/**
+ * The hash tag Redis Cluster reads from `key` (the text between its first `{` and the first `}`
+ * after it, when not empty), or null: the key then hashes whole.
+ */
+export function hashTagOf (key: string): string | null {
+  const open = key.indexOf('{')
+  if (open === -1) return null
+  const close = key.indexOf('}', open + 1)
+  return close > open + 1 ? key.slice(open + 1, close) : null
+}
+
+/**
+ * On a Redis Cluster, what the store puts in front of every state key (docs/scaling.md): the
+ * REDIS_KEY_PREFIX and one hash tag per deployment, `{prefix}` (without its trailing `:`, or
+ * `roomwire` when empty). Scripts touch the keys of many users, rooms and instances at once and
+ * build some inside Lua (KEY_OF_LUA), so per-entity tags could not keep them in one slot; one
+ * tag does, and it follows the prefix, so keys built in Lua carry it too. A prefix that holds a
+ * tag of its own (`app:{eu}:`) is the operator's choice and kept as it is; stray braces are refused.
+ */
+export function clusterStatePrefix (prefix: string): string {
+  if (hashTagOf(prefix) !== null) return prefix
+  if (/[{}]/.test(prefix)) throw new Error(`must not hold { or } but as a hash tag, {tag} (got ${JSON.stringify(prefix)})`)
+  const tag = prefix.replace(/:+$/, '')
+  return `${prefix}{${tag === '' ? 'roomwire' : tag}}:`
+}
+
+/**
+ * The names Socket.IO's cross-instance adapter uses, under REDIS_KEY_PREFIX and deliberately
+ * without the state tag: each stream, session key and channel is used alone in its commands, so
+ * on a Redis Cluster they hash by their own names and fan-out spreads over the masters. An
+ * adapter that adds per-room streams or channels builds them on `channelPrefix`/`streamName`
+ * the same way (no shared `{tag}`), or sharding would collapse onto one node.
+ */
+export function adapterKeys (prefix: string) {
+  return {
+    /** the stream (Redis Streams adapter) carrying broadcasts and what recovery replays */
+    streamName: `${prefix}socket.io`,
+    /** the pub/sub channels of requests between instances (`{channelPrefix}#{nsp}#…`) */
+    channelPrefix: `${prefix}socket.io`,
+    /** string per recovery session: `{sessionKeyPrefix}{pid}` */
+    sessionKeyPrefix: `${prefix}sio:session:`
+  }
+}

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto'
-import type { Redis } from 'ioredis'
+import { isCluster, scanCluster, type RedisClient } from './cluster.js'
 import { escapeGlob } from './glob.js'
+import { instanceKeys } from './keys.js'
 import type { Script, ScriptReply, Store } from './types.js'
 
 export interface RedisStoreOptions {
-  redis: Redis
+  /** One Redis, or a Redis Cluster: then `prefix` must carry the state hash tag (clusterStatePrefix). */
+  redis: RedisClient
   prefix?: string
   /** Quit the client on close(); false for a client handed in by someone who closes it. */
   ownsClient?: boolean
@@ -29,6 +31,13 @@ function parseScore (reply: string): number {
   return Number(reply)
 }
 
+/** INFO of the node a script runs on: with the epoch key as KEYS[1], the master that holds the state (one slot on a cluster). */
+const SERVER_INFO: Script = {
+  name: 'server-info',
+  lua: "return redis.call('INFO', 'server')",
+  local: () => { throw new Error('server-info runs on Redis only') }
+}
+
 function isNoScript (err: unknown): boolean {
   return err instanceof Error && err.message.startsWith('NOSCRIPT')
 }
@@ -48,6 +57,9 @@ export function createRedisStore ({ redis, prefix = '', ownsClient = false }: Re
   }
 
   async function run (script: Script, keys: string[], args: Array<string | number>): Promise<ScriptReply> {
+    // On a cluster a script is sent to the master of its KEYS' slot; one that declares none (it
+    // builds every key from patterns) would go to any node, so it names a key of the state's slot.
+    if (keys.length === 0 && isCluster(redis)) keys = [instanceKeys.epoch]
     const params = [...keys.map(k), prefix, ...args.map(String)]
     try {
       return await redis.evalsha(shaOf(script), keys.length, ...params) as ScriptReply
@@ -61,6 +73,7 @@ export function createRedisStore ({ redis, prefix = '', ownsClient = false }: Re
   async function scan (pattern: string): Promise<string[]> {
     const found = new Set<string>()
     const match = escapeGlob(prefix) + pattern
+    if (isCluster(redis)) return (await scanCluster(redis, match, SCAN_COUNT)).map(key => key.slice(prefix.length))
     let cursor = '0'
     do {
       const [next, batch] = await redis.scan(cursor, 'MATCH', match, 'COUNT', SCAN_COUNT)
@@ -127,12 +140,18 @@ export function createRedisStore ({ redis, prefix = '', ownsClient = false }: Re
     run,
 
     async serverId () {
-      const info = await redis.info('server')
+      // A script, not INFO: on a cluster it runs on the master of the state's slot, whose
+      // run_id changes on a failover (the replica promoted may have lost writes: restore).
+      const info = await run(SERVER_INFO, [instanceKeys.epoch], []) as string
       const runId = /^run_id:(\w+)/m.exec(info)?.[1]
       if (runId === undefined) throw new Error('INFO server has no run_id')
       return runId
     },
-    async ping () { await redis.ping() },
+    async ping () {
+      // On a cluster every master: the state's slot is on one, the adapter's streams on any.
+      if (isCluster(redis)) await Promise.all(redis.nodes('master').map(async node => await node.ping()))
+      else await redis.ping()
+    },
     async close () {
       if (!ownsClient) return
       try {

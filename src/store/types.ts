@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './cluster.js'
 
 /**
  * The state store behind presence, limits and room state: an in-process implementation for
@@ -12,8 +12,8 @@ import type { Redis } from 'ioredis'
 export interface Store {
   readonly kind: 'memory' | 'redis'
   readonly prefix: string
-  /** The ioredis client when kind is 'redis' (rate-limiter-flexible takes it). */
-  readonly redis: Redis | null
+  /** The ioredis client (a Redis or a Cluster) when kind is 'redis' (rate-limiter-flexible takes it). */
+  readonly redis: RedisClient | null
 
   get (key: string): Promise<string | null>
   set (key: string, value: string, options?: { ttlMs?: number, onlyIfAbsent?: boolean }): Promise<boolean>

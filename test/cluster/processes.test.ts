@@ -1,22 +1,25 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { randomUUID } from 'node:crypto'
 import { io as ioClient } from 'socket.io-client'
-import { freshPostgresUrl, freshRedisPrefix, servicesSkipReason, once, connected, JWT_SECRET, IP_HASH_SECRET } from '../helper.js'
+import { freshPostgresUrl, freshRedisPrefix, once, connected, JWT_SECRET, IP_HASH_SECRET } from '../helper.js'
 import { startInstance, startRedis, startRelay, type Instance } from './fixtures/processes.js'
 import { chat, token, usersIn } from './fixtures/clients.js'
+import { redisModes, type RedisMode } from './fixtures/redis-modes.js'
 
 /**
- * Real processes (dist/src/server.js) on one Redis and one PostgreSQL: what crosses between
- * them, what happens on kill -9 and SIGTERM, and outages of Redis and PostgreSQL.
+ * Real processes (dist/src/server.js) on one PostgreSQL and, in turn, one Redis and a Redis
+ * Cluster (CONTRACT §12): what crosses between them, what happens on kill -9 and SIGTERM; and
+ * outages of Redis and PostgreSQL (single Redis).
  */
-const skip = servicesSkipReason()
-if (skip) {
-  t.skip(skip, () => {})
-} else {
-  const INSTANCE_TTL_MS = 600
+const INSTANCE_TTL_MS = 600
+// Each test of acrossInstances runs once per Redis mode: twice the .taprc budget of 180 s, and more.
+t.setTimeout(600_000)
+
+/** The tests that must hold whatever the Redis: one subtest per mode. */
+function acrossInstances (t: Test, mode: RedisMode): void {
   const baseEnv = async (extra: NodeJS.ProcessEnv = {}) => ({
     DATABASE_URL: await freshPostgresUrl(),
-    REDIS_URL: process.env.REDIS_URL,
+    ...await mode.env(),
     JWT_SECRET,
     IP_HASH_SECRET,
     INSTANCE_TTL_MS: String(INSTANCE_TTL_MS),
@@ -25,7 +28,7 @@ if (skip) {
   })
 
   t.test('two processes: chat crosses; kill -9 of one reports its users left within the TTL', async (t) => {
-    const env = await baseEnv({ REDIS_KEY_PREFIX: freshRedisPrefix() })
+    const env = await baseEnv()
     const [a, b] = await Promise.all([startInstance(t, env), startInstance(t, env)])
     const alice = chat(t, a, 'alice', 'Alice')
     const bob = chat(t, b, 'bob', 'Bob')
@@ -56,7 +59,7 @@ if (skip) {
   }
 
   t.test('two processes: public-room presence and the per-IP limit hold across; kill -9 frees its slots', async (t) => {
-    const env = await baseEnv({ REDIS_KEY_PREFIX: freshRedisPrefix() })
+    const env = await baseEnv()
     const [a, b] = await Promise.all([startInstance(t, env), startInstance(t, env)])
     const owner = await post(`${a.url}/api/auth/register`, { username: `own${randomUUID().slice(0, 6)}`, password: 'correct horse battery' })
     const room = await post(`${a.url}/api/public/rooms`, { name: 'study', capacity: 5 }, owner.body.token)
@@ -92,7 +95,7 @@ if (skip) {
   })
 
   t.test('two processes: sync playback crosses; after kill -9 the participant gets its room back on the survivor', async (t) => {
-    const env = await baseEnv({ REDIS_KEY_PREFIX: freshRedisPrefix(), SYNC_RECONNECT_GRACE_MS: '20000' })
+    const env = await baseEnv({ SYNC_RECONNECT_GRACE_MS: '20000' })
     const [a, b] = await Promise.all([startInstance(t, env), startInstance(t, env)])
     const host = await post(`${a.url}/api/auth/register`, { username: `host${randomUUID().slice(0, 6)}`, password: 'correct horse battery' })
     const created = await post(`${a.url}/api/sync/rooms`, { name: 'movie night' }, host.body.token)
@@ -133,7 +136,7 @@ if (skip) {
 
   t.test('SIGTERM: the other instance reports the users left at once, exit code 0', async (t) => {
     // A long TTL: only the graceful removal can explain a prompt "left".
-    const env = await baseEnv({ REDIS_KEY_PREFIX: freshRedisPrefix(), INSTANCE_TTL_MS: '60000' })
+    const env = await baseEnv({ INSTANCE_TTL_MS: '60000' })
     const [a, b] = await Promise.all([startInstance(t, env), startInstance(t, env)])
     const alice = chat(t, a, 'alice', 'Alice')
     const bob = chat(t, b, 'bob', 'Bob')
@@ -149,6 +152,27 @@ if (skip) {
     t.same(await left, ['alice'], 'bob left, long before the 60 s TTL')
     t.equal(await b.exited, 0, 'exit code 0')
   })
+}
+
+/** Outages of single Redis (one redis-server of the test's own) and of PostgreSQL. */
+function outages (t: Test): void {
+  const baseEnv = async (extra: NodeJS.ProcessEnv = {}) => ({
+    DATABASE_URL: await freshPostgresUrl(),
+    REDIS_URL: process.env.REDIS_URL,
+    JWT_SECRET,
+    IP_HASH_SECRET,
+    INSTANCE_TTL_MS: String(INSTANCE_TTL_MS),
+    LOG_LEVEL: 'info',
+    ...extra
+  })
+  const post = async (url: string, body: unknown, bearer?: string) => {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
+      body: JSON.stringify(body)
+    })
+    return { status: res.status, body: await res.json() as any }
+  }
 
   t.test('Redis outage: 503 on /ready naming redis, prompt errors, recovery without restart', async (t) => {
     const redis = await startRedis(t)
@@ -231,3 +255,11 @@ if (skip) {
     t.equal(a.child.exitCode, null, 'never exited')
   })
 }
+
+for (const mode of redisModes()) {
+  if (mode.skip) t.skip(`${mode.name}: ${mode.skip}`, () => {})
+  else t.test(mode.name === 'redis' ? 'single Redis' : 'Redis Cluster', async (t) => { acrossInstances(t, mode) })
+}
+const single = redisModes()[0]
+if (single.skip) t.skip(`outages: ${single.skip}`, () => {})
+else t.test('outages', async (t) => { outages(t) })
