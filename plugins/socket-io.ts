@@ -5,7 +5,8 @@ import { parseCorsOrigin } from '../src/config.js'
 import { drainConnections } from '../src/socket/drain.js'
 import { createInboundBudget, limitInbound } from '../src/socket/inbound-budget.js'
 import { dropSlowConsumers } from '../src/socket/slow-consumers.js'
-import { boundedSessionAwareAdapter, closableStreamsAdapter, namespacesOf } from '../src/socket/workarounds.js'
+import { createShardedFanout } from '../src/socket/adapter/index.js'
+import { boundedSessionAwareAdapter, namespacesOf } from '../src/socket/workarounds.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -28,18 +29,19 @@ export interface SocketIoPluginOptions {
 
 /**
  * Our own equivalent of fastify-socket.io (CONTRACT §1 says why it is not used): decorate
- * `io`, disconnect sockets on preClose, close on onClose. With Redis, the Redis Streams
- * adapter carries broadcasts and connection state recovery across instances.
+ * `io`, disconnect sockets on preClose, close on onClose. With Redis, the sharded adapter
+ * (src/socket/adapter/) carries broadcasts and connection state recovery across instances.
  */
 export default fp<SocketIoPluginOptions>(async (app, opts) => {
   const config = app.realtimeConfig
   const recoveryLimits = { maxPackets: config.recoveryMaxPackets, maxBytes: config.recoveryMaxBytes }
   let adapterClient: Redis | null = null
   let adapter: ServerOptions['adapter'] | undefined
+  let fanout: ReturnType<typeof createShardedFanout> | null = null
   // An adapter passed in `serverOptions` wins; no Redis client of ours is opened for it then.
   if (config.redisUrl && opts.serverOptions?.adapter === undefined) {
     const prefix = config.redisKeyPrefix
-    // A client of its own: the adapter blocks on XREAD. While Redis is down its commands wait
+    // A client of its own (its subscriber is a duplicate). While Redis is down its commands wait
     // for a reconnect, but are rejected after two attempts instead of queueing without bound
     // (a socket event that broadcasts must answer, not hang).
     // Named, so that CLIENT LIST tells the adapter's connection from the store's.
@@ -47,26 +49,18 @@ export default fp<SocketIoPluginOptions>(async (app, opts) => {
     const commandTimeout = config.redisCommandTimeoutMs
     adapterClient = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, commandTimeout, connectionName: `${prefix}socket.io` })
     adapterClient.on('error', (err) => { app.log.debug({ err }, 'socket.io adapter redis error') })
-    // The adapter awaits its duplicates' connect and SUBSCRIBE, and its PUBLISH, without a
-    // catch: a timeout there would be an unhandled rejection (a crash). So the duplicates (the
-    // subscriber and the stream reader) have no command timeout, the reader's blocking XREAD a
-    // blocking timeout instead (null on a dead connection), and a failed PUBLISH is handled here.
+    // The subscriber (a duplicate) has no command timeout: its SSUBSCRIBEs wait for a reconnect.
     const duplicate = adapterClient.duplicate.bind(adapterClient)
     adapterClient.duplicate = (override?: Partial<RedisOptions>) => duplicate({ ...override, commandTimeout: undefined, blockingTimeout: commandTimeout })
-    const publish = adapterClient.publish.bind(adapterClient) as (...args: unknown[]) => Promise<number>
-    adapterClient.publish = ((...args: unknown[]) => {
-      const sent = publish(...args)
-      sent.catch((err: unknown) => { app.log.debug({ err }, 'socket.io adapter publish failed') })
-      return sent
-    }) as Redis['publish']
     await adapterClient.connect()
-    adapter = closableStreamsAdapter(adapterClient, {
-      streamName: `${prefix}socket.io`,
-      channelPrefix: `${prefix}socket.io`,
-      sessionKeyPrefix: `${prefix}sio:session:`,
-      // The stream all namespaces share is what recovery replays from: bounded (Redis trims ~ the oldest).
-      maxLen: recoveryLimits.maxPackets
+    // Per-room sharded fan-out with recovery from per-room logs (src/socket/adapter/, CONTRACT §12).
+    fanout = createShardedFanout(adapterClient, {
+      prefix,
+      // Each room's log is bounded (Redis trims ~ the oldest) and kept maxDisconnectionDuration.
+      maxPerRoom: recoveryLimits.maxPackets,
+      onError: (err) => { app.log.debug({ err }, 'socket.io adapter redis error') }
     })
+    adapter = fanout.adapter
   }
   const origins = parseCorsOrigin(config.corsOrigin)
   const serverOptions: Partial<ServerOptions> = {
@@ -108,6 +102,7 @@ export default fp<SocketIoPluginOptions>(async (app, opts) => {
   app.addHook('onClose', async () => {
     await io.close()
     // quit, not disconnect: the sessions the drain's closed transports persisted are written first.
+    await fanout?.close()
     if (adapterClient) await adapterClient.quit().catch(() => { adapterClient?.disconnect() })
   })
 }, { name: 'socket-io', dependencies: ['config'] })

@@ -4,6 +4,7 @@ import { connectAndJoin, idleMemory } from './sockets.js'
 import { fanout, manyRooms } from './fanout.js'
 import { sendAck } from './ack.js'
 import { redisAdapter } from './redis.js'
+import { shardedFanout } from './shard.js'
 import { rest } from './rest.js'
 
 export interface ScenarioOutput {
@@ -31,6 +32,12 @@ export const scenarios: Scenario[] = [
     title: 'Fan-out through the Redis Streams adapter',
     skip: (ctx) => !ctx.redisUrl || !ctx.databaseUrl ? 'REDIS_URL and DATABASE_URL must both be set (Redis Streams adapter, PostgreSQL shared by the instances)' : false,
     run: redisAdapter
+  },
+  {
+    id: 'shard',
+    title: 'Sharded fan-out: rooms spread over 1, 2 and 4 instances',
+    skip: (ctx) => !ctx.redisUrl || !ctx.databaseUrl ? 'REDIS_URL and DATABASE_URL must both be set (the adapters on Redis, PostgreSQL shared by the instances)' : false,
+    run: shardedFanout
   },
   { id: 'rest', title: 'REST with autocannon', run: rest }
 ]

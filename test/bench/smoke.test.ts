@@ -8,7 +8,7 @@ import t from 'tap'
  * every scenario with numeric figures and ratios, the goals, the chart. No timing or goal is
  * asserted: the figures of a smoke run on a busy machine mean nothing.
  */
-const SCENARIOS = ['memory', 'connect', 'fanout', 'rooms', 'ack', 'redis', 'rest']
+const SCENARIOS = ['memory', 'connect', 'fanout', 'rooms', 'ack', 'redis', 'shard', 'rest']
 const services = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL)
 const runner = join(import.meta.dirname, '..', '..', 'dist', 'bench', 'run.js')
 
@@ -46,8 +46,8 @@ t.test('npm run bench -- --smoke writes every scenario, its baselines and the ch
   for (const goal of results.goals) t.ok(goal.met === true || goal.met === false || goal.met === null, 'a goal is met, missed or not measured')
 
   for (const scenario of results.scenarios) {
-    if (scenario.id === 'redis' && !services) {
-      t.equal(scenario.status, 'skipped', 'redis: skipped without REDIS_URL and DATABASE_URL')
+    if ((scenario.id === 'redis' || scenario.id === 'shard') && !services) {
+      t.equal(scenario.status, 'skipped', `${scenario.id}: skipped without REDIS_URL and DATABASE_URL`)
       t.match(scenario.reason, /REDIS_URL/)
       continue
     }
