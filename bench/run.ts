@@ -119,7 +119,7 @@ async function main (): Promise<number> {
   }
   const selected = scenarios.filter(s => !only || only.includes(s.id))
   // memory measures roomwire with its store in Redis too, when REDIS_URL is set.
-  const needsServices = selected.some(s => s.id === 'ack' || s.id === 'redis' || s.id === 'memory')
+  const needsServices = selected.some(s => s.id === 'ack' || s.id === 'redis' || s.id === 'shard' || s.id === 'memory')
   const prepared = needsServices ? await services.prepare() : {}
   const clients: ClientHandle[] = await Promise.all(Array.from({ length: clientCount }, (_, i) => startClient(i)))
   const ctx: Context = {

@@ -29,8 +29,8 @@ export const scenarios: Scenario[] = [
   { id: 'ack', title: '`send_message` ack round trip, message stored', run: sendAck },
   {
     id: 'redis',
-    title: 'Fan-out through the Redis Streams adapter',
-    skip: (ctx) => !ctx.redisUrl || !ctx.databaseUrl ? 'REDIS_URL and DATABASE_URL must both be set (Redis Streams adapter, PostgreSQL shared by the instances)' : false,
+    title: 'Fan-out through the Redis adapter',
+    skip: (ctx) => !ctx.redisUrl || !ctx.databaseUrl ? 'REDIS_URL and DATABASE_URL must both be set (Redis adapter, PostgreSQL shared by the instances)' : false,
     run: redisAdapter
   },
   {
