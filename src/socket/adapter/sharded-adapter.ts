@@ -109,30 +109,35 @@ export class ShardedAdapter extends ClusterAdapter {
     if (pending.length > 0) return Promise.all(pending).then(() => {})
   }
 
+  /** Kept for recovery: an event without ack, not volatile (as socket.io-adapter decides). */
+  private keeps (packet: Packet, opts: BroadcastOptions): boolean {
+    return this.recovering && packet.type === 2 && packet.id === undefined && opts.flags?.volatile === undefined
+  }
+
   override async broadcast (packet: Packet, opts: BroadcastOptions): Promise<void> {
-    const kept = this.recovering && packet.type === 2 && packet.id === undefined && opts.flags?.volatile === undefined
-    if (!kept || opts.flags?.local === true) return await super.broadcast(packet, opts)
+    if (opts.flags?.local === true) return await super.broadcast(packet, opts)
     // A reply to one socket here is written to it, not kept (CONTRACT §10), with its rooms' newest offset.
     if (toOneLocalSocket(this.nsp, opts)) {
-      const newest = this.positions.newest(['', ...(this.sids.get([...opts.rooms][0]) ?? [])])
+      const newest = this.keeps(packet, opts) ? this.positions.newest(['', ...(this.sids.get([...opts.rooms][0]) ?? [])]) : undefined
       if (newest !== undefined) packet.data.push(offsetOf(newest.room, newest.id))
       return Adapter.prototype.broadcast.call(this, packet, opts)
     }
     const room = roomOf(opts.rooms)
-    const message = this.messageOf(packet, opts)
+    const encoded = JSON.stringify(this.messageOf(packet, opts))
+    this.stats.published++
     try {
-      this.stats.published++
-      // One remote socket: not kept either; the namespace's channel, no offset.
-      if (looksLikeSocketId(room)) await this.client.spublish(this.channel(''), `\n${JSON.stringify(message)}`)
-      else {
+      if (this.keeps(packet, opts) && !looksLikeSocketId(room)) {
         const log = roomLog(this.options.prefix, this.nsp.name, room)
-        // Delivered here when Redis hands it back, in the log's order (onRawMessage).
-        await this.client.roomwirePublishKept(log, this.channel(room), JSON.stringify(message), this.options.maxPerRoom, this.ttl, offsetOf(room, ''))
+        // Delivered here too when Redis hands it back, in the log's order (onRawMessage).
+        await this.client.roomwirePublishKept(log, this.channel(room), encoded, this.options.maxPerRoom, this.ttl, offsetOf(room, ''))
+        return
       }
+      // Not kept (volatile, or one remote socket: the namespace's channel): published, and written here now.
+      await this.client.spublish(this.channel(looksLikeSocketId(room) ? '' : room), `\n${encoded}`)
     } catch {
       // Redis failed: this instance's sockets still get it (as ClusterAdapter does), not kept.
-      Adapter.prototype.broadcast.call(this, packet, opts)
     }
+    Adapter.prototype.broadcast.call(this, packet, opts)
   }
 
   private messageOf (packet: Packet, opts: BroadcastOptions): BroadcastMessage {
