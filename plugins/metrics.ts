@@ -3,6 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Namespace } from 'socket.io'
 import { namespaceEvents } from '../src/contract/events.js'
 import { observeEvents, type EventProbe } from '../src/socket/event-table.js'
+import { fanoutStatsOf } from '../src/socket/adapter/index.js'
 import { namespacesOf } from '../src/socket/workarounds.js'
 import { probe } from '../src/services/timer.js'
 
@@ -154,6 +155,32 @@ export default fp<MetricsPluginOptions>(async (app, opts) => {
     async collect () {
       this.reset()
       this.set({ kind: app.store.kind }, (await probe(() => app.store.ping(), healthTimeoutMs)) === null ? 1 : 0)
+    }
+  })
+
+  // Issue 18: what this instance receives through Redis scales with the rooms it serves (sharded fan-out).
+  const fanoutSeen = { room: 0, namespace: 0, published: 0 }
+  new Counter({ // eslint-disable-line no-new
+    name: 'roomwire_adapter_messages_published_total',
+    help: 'Messages this instance published to Redis through the Socket.IO adapter (broadcasts and requests between instances); 0 without Redis',
+    registers,
+    collect () {
+      const published = fanoutStatsOf(io)?.published ?? fanoutSeen.published
+      this.inc(published - fanoutSeen.published)
+      fanoutSeen.published = published
+    }
+  })
+  new Counter({ // eslint-disable-line no-new
+    name: 'roomwire_adapter_messages_received_total',
+    help: "Published messages this instance received from Redis through the Socket.IO adapter: `room` on the channels of rooms with local members, `namespace` on the namespaces' own channels (broadcasts to everyone or to several rooms, requests between instances); 0 without Redis",
+    labelNames: ['channel'] as const,
+    registers,
+    collect () {
+      const stats = fanoutStatsOf(io)?.received ?? fanoutSeen
+      for (const channel of ['room', 'namespace'] as const) {
+        this.inc({ channel }, stats[channel] - fanoutSeen[channel])
+        fanoutSeen[channel] = stats[channel]
+      }
     }
   })
 

@@ -5,6 +5,7 @@ import { connectAndJoin, joinStorm } from './storms.js'
 import { fanout, manyRooms } from './fanout.js'
 import { sendAck } from './ack.js'
 import { redisAdapter } from './redis.js'
+import { shardedFanout } from './shard.js'
 import { rest } from './rest.js'
 import { bufferutilMissing, engines } from './engines.js'
 
@@ -31,9 +32,15 @@ export const scenarios: Scenario[] = [
   { id: 'ack', title: '`send_message` ack round trip, message stored', run: sendAck },
   {
     id: 'redis',
-    title: 'Fan-out through the Redis Streams adapter',
-    skip: (ctx) => !ctx.redisUrl || !ctx.databaseUrl ? 'REDIS_URL and DATABASE_URL must both be set (Redis Streams adapter, PostgreSQL shared by the instances)' : false,
+    title: 'Fan-out through the Redis adapter',
+    skip: (ctx) => !ctx.redisUrl || !ctx.databaseUrl ? 'REDIS_URL and DATABASE_URL must both be set (Redis adapter, PostgreSQL shared by the instances)' : false,
     run: redisAdapter
+  },
+  {
+    id: 'shard',
+    title: 'Sharded fan-out: rooms spread over 1, 2 and 4 instances',
+    skip: (ctx) => !ctx.redisUrl || !ctx.databaseUrl ? 'REDIS_URL and DATABASE_URL must both be set (the adapters on Redis, PostgreSQL shared by the instances)' : false,
+    run: shardedFanout
   },
   { id: 'rest', title: 'REST with autocannon', run: rest },
   { id: 'engines', title: 'WebSocket engines', skip: bufferutilMissing, run: engines }

@@ -5,12 +5,12 @@ import { maxSustained, referenceRate, stepAt, steppedFanout } from './fanout.js'
 import type { ScenarioOutput } from './index.js'
 
 const MEMORY = 'in-memory adapter'
-const ONE = 'Redis Streams, 1 instance'
-const TWO = 'Redis Streams, 2 instances'
+const ONE = 'Redis (sharded adapter), 1 instance'
+const TWO = 'Redis (sharded adapter), 2 instances'
 
 /**
  * The fan-out of one room through roomwire's adapters, all on the run's PostgreSQL database:
- * in-memory (no REDIS_URL), Redis Streams on one instance, and on two instances with the
+ * in-memory (no REDIS_URL), Redis (the sharded adapter, src/socket/adapter/) on one instance, and on two instances with the
  * subscribers split between them (the publisher on the first). Redis' own CPU is not counted.
  */
 export async function redisAdapter (ctx: Context): Promise<ScenarioOutput> {

@@ -2,15 +2,14 @@ import { Cluster, Redis, type RedisOptions } from 'ioredis'
 import type { ServerOptions } from 'socket.io'
 import { parseClusterNodes, type Config } from '../config.js'
 import { clusterClientOptions, isCluster, type RedisClient } from '../store/cluster.js'
-import { adapterKeys } from '../store/keys.js'
-import { closableStreamsAdapter } from './workarounds.js'
+import { createShardedFanout } from './adapter/index.js'
 
 type Log = (obj: { err: unknown }, msg: string) => void
 
 export interface CrossInstanceOptions {
-  /** How long a broadcast is retried while its stream's master fails over (Redis Cluster); default 20 s. */
+  /** How long a kept broadcast is retried while its room log's master fails over (Redis Cluster); default 20 s. */
   failoverRetryMs?: number
-  /** Broadcasts waiting for a failover at most; more fail at once (and are dropped, as before). */
+  /** Broadcasts waiting for a failover at most; more fail at once (and reach this instance's sockets only). */
   failoverBacklog?: number
 }
 
@@ -21,36 +20,36 @@ export interface CrossInstanceAdapter {
 }
 
 /**
- * The one place that chooses how broadcasts and connection state recovery cross instances
- * (the seam a sharded adapter replaces): null without Redis (Socket.IO's in-memory adapter
- * then), else the Redis Streams adapter on a client of its own (a Redis, or a Cluster with
- * REDIS_CLUSTER_NODES), its stream, channels and session keys named by adapterKeys.
+ * The one place that chooses how broadcasts and connection state recovery cross instances:
+ * null without Redis (Socket.IO's in-memory adapter then), else roomwire's sharded adapter
+ * (src/socket/adapter/: a channel per room subscribed while it has local members, recovery from
+ * per-room logs) on a client of its own, a Redis or, with REDIS_CLUSTER_NODES, a Cluster.
  */
 export async function crossInstanceAdapter (config: Config, log: Log, options: CrossInstanceOptions = {}): Promise<CrossInstanceAdapter | null> {
   const client = adapterClient(config)
   if (client === null) return null
-  if (isCluster(client)) {
-    const xadd = client.xadd.bind(client) as (...args: unknown[]) => Promise<unknown>
-    const retrying = orderedRetry(xadd, options.failoverRetryMs ?? 20_000, options.failoverBacklog ?? config.recoveryMaxPackets)
-    client.xadd = ((...args: unknown[]) => retrying(args)) as Cluster['xadd']
-  }
   client.on('error', (err) => { log({ err }, 'socket.io adapter redis error') })
-  const publish = client.publish.bind(client) as (...args: unknown[]) => Promise<number>
-  // The adapter awaits its PUBLISH without a catch: a timeout there would be an unhandled rejection (a crash).
-  client.publish = ((...args: unknown[]) => {
-    const sent = publish(...args)
-    sent.catch((err: unknown) => { log({ err }, 'socket.io adapter publish failed') })
-    return sent
-  }) as Redis['publish']
   await client.connect()
-  const adapter = closableStreamsAdapter(client, {
-    ...adapterKeys(config.redisKeyPrefix),
-    // The stream all namespaces share is what recovery replays from: bounded (Redis trims ~ the oldest).
-    maxLen: config.recoveryMaxPackets
+  const fanout = createShardedFanout(client, {
+    // A hash tag in the prefix would put every room's channel and log in one slot (CONTRACT §12).
+    prefix: config.redisKeyPrefix.replace(/[{}]/g, ''),
+    // Each room's log is bounded (Redis trims ~ the oldest) and kept maxDisconnectionDuration.
+    maxPerRoom: config.recoveryMaxPackets,
+    onError: (err) => { log({ err }, 'socket.io adapter redis error') }
   })
+  if (isCluster(client)) {
+    // A room log's master failing over: the kept broadcast waits for the promoted replica, in order.
+    const kept = client as unknown as { roomwirePublishKept: (...args: unknown[]) => Promise<unknown> }
+    const publish = kept.roomwirePublishKept.bind(client)
+    const retrying = orderedRetry(publish, options.failoverRetryMs ?? 20_000, options.failoverBacklog ?? config.recoveryMaxPackets)
+    kept.roomwirePublishKept = (...args: unknown[]) => retrying(args)
+  }
   return {
-    adapter: adapter as NonNullable<ServerOptions['adapter']>,
-    close: async () => { await client.quit().catch(() => { client.disconnect() }) }
+    adapter: fanout.adapter,
+    close: async () => {
+      await fanout.close()
+      await client.quit().catch(() => { client.disconnect() })
+    }
   }
 }
 
@@ -73,7 +72,8 @@ function adapterClient (config: Config): RedisClient | null {
     const { enableOfflineQueue: _failFast, ...shared } = clusterClientOptions(commandTimeout)
     const cluster = new Cluster(parseClusterNodes(config.redisClusterNodes), { ...shared, lazyConnect: true, redisOptions: own })
     const duplicate = cluster.duplicate.bind(cluster)
-    cluster.duplicate = ((nodes?: Parameters<Cluster['duplicate']>[0]) => duplicate(nodes, { redisOptions: duplicates })) as Cluster['duplicate']
+    cluster.duplicate = ((nodes?: Parameters<Cluster['duplicate']>[0], overrides: Parameters<Cluster['duplicate']>[1] = {}) =>
+      duplicate(nodes, { ...overrides, redisOptions: { ...duplicates, ...overrides.redisOptions } })) as Cluster['duplicate']
     return cluster
   }
   if (config.redisUrl === undefined || config.redisUrl === '') return null

@@ -202,21 +202,3 @@ export function clusterStatePrefix (prefix: string): string {
   const tag = prefix.replace(/:+$/, '')
   return `${prefix}{${tag === '' ? 'roomwire' : tag}}:`
 }
-
-/**
- * The names Socket.IO's cross-instance adapter uses, under REDIS_KEY_PREFIX and deliberately
- * without the state tag: each stream, session key and channel is used alone in its commands, so
- * on a Redis Cluster they hash by their own names and fan-out spreads over the masters. An
- * adapter that adds per-room streams or channels builds them on `channelPrefix`/`streamName`
- * the same way (no shared `{tag}`), or sharding would collapse onto one node.
- */
-export function adapterKeys (prefix: string) {
-  return {
-    /** the stream (Redis Streams adapter) carrying broadcasts and what recovery replays */
-    streamName: `${prefix}socket.io`,
-    /** the pub/sub channels of requests between instances (`{channelPrefix}#{nsp}#…`) */
-    channelPrefix: `${prefix}socket.io`,
-    /** string per recovery session: `{sessionKeyPrefix}{pid}` */
-    sessionKeyPrefix: `${prefix}sio:session:`
-  }
-}

@@ -12,7 +12,7 @@ import t from 'tap'
 // scenario: minutes on a busy 2-core machine, more than the suite's default file timeout.
 t.setTimeout(600_000)
 
-const SCENARIOS = ['memory', 'connect', 'storm', 'fanout', 'rooms', 'ack', 'redis', 'rest', 'engines']
+const SCENARIOS = ['memory', 'connect', 'storm', 'fanout', 'rooms', 'ack', 'redis', 'shard', 'rest', 'engines']
 const services = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL)
 const runner = join(import.meta.dirname, '..', '..', 'dist', 'bench', 'run.js')
 
@@ -53,8 +53,8 @@ t.test('npm run bench -- --smoke writes every scenario, its baselines and the ch
   for (const goal of results.goals) t.ok(goal.met === true || goal.met === false || goal.met === null, 'a goal is met, missed or not measured')
 
   for (const scenario of results.scenarios) {
-    if (scenario.id === 'redis' && !services) {
-      t.equal(scenario.status, 'skipped', 'redis: skipped without REDIS_URL and DATABASE_URL')
+    if ((scenario.id === 'redis' || scenario.id === 'shard') && !services) {
+      t.equal(scenario.status, 'skipped', `${scenario.id}: skipped without REDIS_URL and DATABASE_URL`)
       t.match(scenario.reason, /REDIS_URL/)
       continue
     }

@@ -2,7 +2,8 @@ import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { io as ioClient, type Socket } from 'socket.io-client'
 import { freshPostgresUrl, once, connected, JWT_SECRET, IP_HASH_SECRET } from '../helper.js'
-import { clusterStatePrefix, instanceKeys, adapterKeys } from '../../src/store/keys.js'
+import { clusterStatePrefix, instanceKeys } from '../../src/store/keys.js'
+import { roomLog } from '../../src/socket/adapter/names.js'
 import { startInstance } from './fixtures/processes.js'
 import { post } from './fixtures/clients.js'
 import { startRedisCluster } from './fixtures/redis-cluster.js'
@@ -67,10 +68,10 @@ else {
       if (received.size === 0) await once(receiver, 'message_received', 2_000).catch(() => {})
     }
 
-    // The master of the state's slot, then the master of the adapter's stream (when another).
+    // The master of the state's slot, then the master of the group's channel and log (when another).
     const stateMaster = await cluster.masterOf(clusterStatePrefix(prefix) + instanceKeys.epoch)
-    const streamMaster = await cluster.masterOf(adapterKeys(prefix).streamName)
-    for (const victim of new Set([stateMaster, streamMaster])) {
+    const roomMaster = await cluster.masterOf(roomLog(prefix, '/', `group:${groupId}`))
+    for (const victim of new Set([stateMaster, roomMaster])) {
       await cluster.kill(victim)
       const state = { failedOver: false }
       const over = cluster.healthy(30_000).finally(() => { state.failedOver = true })

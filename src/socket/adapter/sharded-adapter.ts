@@ -1,0 +1,250 @@
+/**
+ * Per-room sharded fan-out (CONTRACT §12): a Socket.IO adapter on Redis 7 sharded pub/sub in which
+ * an instance subscribes to a room's channel only while it has local members of the room, so what
+ * it receives scales with the rooms it serves; broadcasts to everyone, to several rooms, and the
+ * requests between instances use the namespace's channel. Built on socket.io-adapter's
+ * ClusterAdapter (as @socket.io/redis-adapter's sharded adapter, whose design it follows with
+ * `subscriptionMode: 'dynamic'`), with connection state recovery, which that adapter lacks: every
+ * kept broadcast is appended to its room's capped log and published in one script (scripts.ts),
+ * delivered here only as Redis hands it back (so a room's broadcasts reach the sockets in the log's
+ * order, this instance's own included), and a leaving socket's session is stored in Redis, so a
+ * client reconnecting to any instance is replayed what it missed (restore.ts).
+ */
+import type { Cluster, Redis } from 'ioredis'
+import type { Namespace } from 'socket.io'
+import { Adapter, ClusterAdapter, MessageType, type BroadcastOptions, type ClusterMessage, type ClusterResponse, type Session } from 'socket.io-adapter'
+import { toOneLocalSocket } from '../workarounds.js'
+import { compareIds, looksLikeSocketId, offsetOf, responseChannel, roomChannel, roomLog, sessionKey } from './names.js'
+import { createPositions, type PositionSnapshot } from './positions.js'
+import { missedBroadcasts, reaches, receivedFrom, takeSession, type BroadcastMessage, type Missed, type RedisClient, type StoredSession } from './restore.js'
+import type { WithPublishKept } from './scripts.js'
+import type { FanoutStats, Subscriptions } from './subscriptions.js'
+
+export interface ShardedAdapterOptions {
+  /** REDIS_KEY_PREFIX: channels, logs and sessions all start with it. */
+  prefix: string
+  /** Most entries of one room's recovery log (MAXLEN ~), and most replayed from it. */
+  maxPerRoom: number
+  /** Deliveries remembered per local room to tell what a client really received. */
+  recentPerRoom: number
+  /** Deliveries a stored session keeps (over all its rooms). */
+  recentPerSession: number
+}
+
+interface Packet { type: number, id?: number, data: unknown[], nsp?: string }
+/** Kept broadcasts delivered to rooms a socket being restored was in, while it is restored. */
+interface Capture { rooms: Set<string>, missed: Array<Missed & { opts: BroadcastMessage['data']['opts'] }> }
+
+const encodeOptions = (opts: BroadcastOptions): BroadcastMessage['data']['opts'] =>
+  ({ rooms: [...opts.rooms], except: [...(opts.except ?? [])], ...(opts.flags === undefined ? {} : { flags: opts.flags }) })
+const decodeOptions = (opts: BroadcastMessage['data']['opts']): BroadcastOptions =>
+  ({ rooms: new Set(opts.rooms), except: new Set(opts.except), flags: opts.flags })
+/** The room whose log and channel a broadcast uses: its only room, or the namespace's (`''`). */
+const roomOf = (rooms: Iterable<string>): string => {
+  const list = [...rooms]
+  return list.length === 1 ? list[0] : ''
+}
+
+export class ShardedAdapter extends ClusterAdapter {
+  private readonly positions
+  private readonly handler = (message: Buffer, channel: string) => { this.onRawMessage(message, channel) }
+  private readonly captures = new Set<Capture>()
+  /** Rooms kept subscribed for sockets being restored, before they join them. */
+  private readonly held = new Map<string, number>()
+  private closed = false
+
+  constructor (
+    nsp: Namespace,
+    private readonly client: RedisClient & WithPublishKept,
+    private readonly subscriptions: Subscriptions,
+    private readonly stats: FanoutStats,
+    private readonly options: ShardedAdapterOptions
+  ) {
+    super(nsp)
+    this.positions = createPositions(options.recentPerRoom)
+    this.subscriptions.add(this.responseChannelName(), this.handler).catch(() => {})
+    this.follow('')
+    this.on('create-room', (room: string) => { if (!this.sids.has(room)) this.follow(room) })
+    this.on('delete-room', (room: string) => { if (!this.sids.has(room) && !this.held.has(room)) this.unfollow(room) })
+  }
+
+  private get recovering (): boolean {
+    return Boolean(this.nsp.server.opts.connectionStateRecovery)
+  }
+
+  /** How long logs and sessions are kept: maxDisconnectionDuration. */
+  private get ttl (): number {
+    return this.nsp.server.opts.connectionStateRecovery?.maxDisconnectionDuration ?? 120_000
+  }
+
+  private channel (room: string): string {
+    return roomChannel(this.options.prefix, this.nsp.name, room)
+  }
+
+  private responseChannelName (): string {
+    return responseChannel(this.options.prefix, this.nsp.name, this.uid)
+  }
+
+  /** Subscribes to a room's channel and reads where its log starts for this instance. */
+  private follow (room: string): Promise<void> {
+    if (this.positions.has(room)) return this.subscriptions.add(this.channel(room), this.handler)
+    this.positions.open(room)
+    const ready = this.subscriptions.add(this.channel(room), this.handler)
+    ready.then(() => this.client.xrevrange(roomLog(this.options.prefix, this.nsp.name, room), '+', '-', 'COUNT', 1))
+      .then((newest) => { this.positions.start(room, newest[0]?.[0] ?? '0-0') }, () => {})
+    return ready
+  }
+
+  private unfollow (room: string): void {
+    if (room === '' || this.closed) return
+    this.positions.close(room)
+    this.subscriptions.remove(this.channel(room), this.handler)
+  }
+
+  /** A join resolves once this instance receives the rooms' broadcasts (the SSUBSCRIBE answered). */
+  override addAll (id: string, rooms: Set<string>): Promise<void> | void {
+    const fresh = [...rooms].filter(room => room !== id && !this.rooms.has(room))
+    super.addAll(id, rooms)
+    const pending = fresh.filter(room => !this.sids.has(room)).map(room => this.follow(room))
+    if (pending.length > 0) return Promise.all(pending).then(() => {})
+  }
+
+  /** Kept for recovery: an event without ack, not volatile (as socket.io-adapter decides). */
+  private keeps (packet: Packet, opts: BroadcastOptions): boolean {
+    return this.recovering && packet.type === 2 && packet.id === undefined && opts.flags?.volatile === undefined
+  }
+
+  override async broadcast (packet: Packet, opts: BroadcastOptions): Promise<void> {
+    if (opts.flags?.local === true) return await super.broadcast(packet, opts)
+    // A reply to one socket here is written to it, not kept (CONTRACT §10), with its rooms' newest offset.
+    if (toOneLocalSocket(this.nsp, opts)) {
+      const newest = this.keeps(packet, opts) ? this.positions.newest(['', ...(this.sids.get([...opts.rooms][0]) ?? [])]) : undefined
+      if (newest !== undefined) packet.data.push(offsetOf(newest.room, newest.id))
+      return Adapter.prototype.broadcast.call(this, packet, opts)
+    }
+    const room = roomOf(opts.rooms)
+    const encoded = JSON.stringify(this.messageOf(packet, opts))
+    this.stats.published++
+    try {
+      if (this.keeps(packet, opts) && !looksLikeSocketId(room)) {
+        const log = roomLog(this.options.prefix, this.nsp.name, room)
+        // Delivered here too when Redis hands it back, in the log's order (onRawMessage).
+        await this.client.roomwirePublishKept(log, this.channel(room), encoded, this.options.maxPerRoom, this.ttl, offsetOf(room, ''))
+        return
+      }
+      // Not kept (volatile, or one remote socket: the namespace's channel): published, and written here now.
+      await this.client.spublish(this.channel(looksLikeSocketId(room) ? '' : room), `\n${encoded}`)
+    } catch {
+      // Redis failed: this instance's sockets still get it (as ClusterAdapter does), not kept.
+    }
+    Adapter.prototype.broadcast.call(this, packet, opts)
+  }
+
+  private messageOf (packet: Packet, opts: BroadcastOptions): BroadcastMessage {
+    return { uid: this.uid, nsp: this.nsp.name, type: MessageType.BROADCAST, data: { packet: { type: packet.type, data: packet.data }, opts: encodeOptions(opts) } }
+  }
+
+  private onRawMessage (raw: Buffer, channel: string): void {
+    const isResponse = channel === this.responseChannelName()
+    if (isResponse || channel === this.channel('')) this.stats.received.namespace++
+    else this.stats.received.room++
+    const text = raw.toString()
+    const newline = text.indexOf('\n')
+    let message: { uid: string, nsp: string, type: number, data?: { requestId?: string } }
+    try {
+      message = JSON.parse(text.slice(newline + 1))
+    } catch {
+      return
+    }
+    if (isResponse) return this.onResponse(message as ClusterResponse)
+    if (message.nsp !== this.nsp.name) return
+    if (message.type !== MessageType.BROADCAST || message.data?.requestId !== undefined) return this.onMessage(message as ClusterMessage)
+    const offset = text.slice(0, newline)
+    if (offset === '' && message.uid === this.uid) return
+    this.deliver(message as BroadcastMessage, offset)
+  }
+
+  /** Writes a broadcast from Redis to this instance's sockets; a kept one with its offset. */
+  private deliver (message: BroadcastMessage, offset: string): void {
+    const { packet } = message.data
+    const opts = decodeOptions(message.data.opts)
+    if (offset !== '') {
+      const room = roomOf(opts.rooms)
+      const id = offset.slice(0, offset.indexOf('~'))
+      this.positions.delivered(room, id)
+      for (const capture of this.captures) {
+        if (capture.rooms.has(room)) capture.missed.push({ room, id, data: [...packet.data, offset], opts: message.data.opts })
+      }
+      packet.data.push(offset)
+    }
+    Adapter.prototype.broadcast.call(this, packet, opts)
+  }
+
+  override persistSession (session: Parameters<Adapter['persistSession']>[0]): void {
+    const snapshot: PositionSnapshot = this.positions.snapshot(['', ...session.rooms], this.options.recentPerSession)
+    const stored: StoredSession = { ...session, ...snapshot }
+    this.client.set(sessionKey(this.options.prefix, this.nsp.name, session.pid), JSON.stringify(stored), 'PX', this.ttl).catch(() => {})
+  }
+
+  override async restoreSession (pid: string, offset: string): Promise<Session> {
+    const deps = { client: this.client, prefix: this.options.prefix, nsp: this.nsp.name, maxPerRoom: this.options.maxPerRoom }
+    const session = await takeSession(deps, pid)
+    const received = session === null ? null : receivedFrom(session, offset)
+    if (session === null || received === null) return null as unknown as Session
+    const rooms = Object.keys(received)
+    const capture: Capture = { rooms: new Set(rooms), missed: [] }
+    this.captures.add(capture)
+    for (const room of rooms) this.held.set(room, (this.held.get(room) ?? 0) + 1)
+    try {
+      // Subscribed before the logs are read: what is published meanwhile is in the log or captured.
+      await Promise.all(rooms.map(room => this.follow(room)))
+      const missed = await missedBroadcasts(deps, session, received)
+      if (missed === null) return null as unknown as Session
+      // Delivered here while the logs were read: those after the newest read of their room.
+      const newestRead = new Map(Object.entries(received))
+      for (const m of missed) newestRead.set(m.room, m.id)
+      const sessionRooms = new Set(session.rooms)
+      const live = capture.missed.filter(m => compareIds(m.id, newestRead.get(m.room) ?? '0-0') > 0 && reaches(sessionRooms, m.opts))
+      const all = [...missed, ...live].sort((a, b) => compareIds(a.id, b.id))
+      const { positions: _positions, recent: _recent, ...rest } = session
+      return { ...rest, missedPackets: all.map(m => m.data) } as unknown as Session
+    } finally {
+      this.captures.delete(capture)
+      // Released after the restored socket joined its rooms (Socket.IO does it synchronously, next).
+      setImmediate(() => { for (const room of rooms) this.release(room) })
+    }
+  }
+
+  private release (room: string): void {
+    const count = (this.held.get(room) ?? 1) - 1
+    if (count > 0) { this.held.set(room, count); return }
+    this.held.delete(room)
+    if (!this.rooms.has(room)) this.unfollow(room)
+  }
+
+  override async serverCount (): Promise<number> {
+    const channel = this.channel('')
+    const nodes = this.client.isCluster ? (this.client as Cluster).nodes('master') : [this.client as Redis]
+    const counts = await Promise.all(nodes.map(node => node.call('PUBSUB', 'SHARDNUMSUB', channel) as Promise<[string, number]>))
+    return counts.reduce((sum, [, n]) => sum + Number(n), 0)
+  }
+
+  protected override async doPublish (message: ClusterMessage): Promise<string> {
+    this.stats.published++
+    await this.client.spublish(this.channel(''), `\n${JSON.stringify(message)}`)
+    return ''
+  }
+
+  protected override async doPublishResponse (requesterUid: string, response: ClusterResponse): Promise<void> {
+    await this.client.spublish(responseChannel(this.options.prefix, this.nsp.name, requesterUid), `\n${JSON.stringify(response)}`)
+  }
+
+  override close (): void {
+    if (this.closed) return
+    for (const room of [...this.rooms.keys(), ...this.held.keys()]) if (!this.sids.has(room)) this.subscriptions.remove(this.channel(room), this.handler)
+    this.subscriptions.remove(this.channel(''), this.handler)
+    this.subscriptions.remove(this.responseChannelName(), this.handler)
+    this.closed = true
+    this.captures.clear()
+  }
+}
