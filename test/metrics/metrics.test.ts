@@ -85,7 +85,7 @@ for (const mode of modes()) {
     t.match(await visitor.emitWithAck('join-room', { userId: user.userId, userName: 'Ada' }), { ok: true })
     const withRoom = await scrape(app)
     t.equal(withRoom.get(sample('roomwire_socket_connections', { namespace: '/public-room/*' })), 1)
-    t.equal(withRoom.get(sample('roomwire_socket_rooms', { namespace: '/public-room/*' })), 1, 'its participants room')
+    t.equal(withRoom.get(sample('roomwire_socket_rooms', { namespace: '/public-room/*' })), 2, 'its participants room and its user\'s room (where a kick reaches it)')
     t.equal(withRoom.get(sample('roomwire_socket_events_received_total', { namespace: '/public-room/*', event: 'join-room' })), 1)
     t.equal(withRoom.get(sample('roomwire_socket_events_sent_total', { namespace: '/public-room/*', event: 'user-joined' })), 1)
     t.notMatch((await app.inject('/metrics')).body, new RegExp(room.id), 'no label carries a room id')

@@ -14,6 +14,7 @@ import authPlugin from '../../plugins/auth.js'
 import rateLimitPlugin from '../../plugins/rate-limit.js'
 import presencePlugin from '../../plugins/presence.js'
 import chatPlugin from '../../plugins/chat.js'
+import moderationPlugin from '../../plugins/moderation.js'
 import serviceApiPlugin from '../../plugins/service-api.js'
 import { installErrorHandling } from '../../src/http-errors.js'
 import type { SocketUser } from '../../src/service-api/types.js'
@@ -172,6 +173,7 @@ export async function bareApp (t: Test, options: BareAppOptions): Promise<{ app:
   await app.register(instancePlugin, { sweepIntervalMs: options.presenceSweepMs })
   await app.register(roomEventsPlugin)
   await app.register(presencePlugin)
+  await app.register(moderationPlugin)
   await app.register(chatPlugin)
   await app.register(serviceApiPlugin, { now: options.now })
   t.teardown(() => app.close())
