@@ -12,7 +12,8 @@ export interface ChatSocketPort {
   /** In order; resolved once every emission has been handed to the adapter. */
   deliver (emissions: ChatEmission[]): Promise<void>
   /** The socket (on this instance or another) joins a Socket.IO room. */
-  enter (socketId: string, room: string): void
+  /** Resolves once broadcasts to `room` reach the socket. */
+  enter (socketId: string, room: string): Promise<void>
   exit (socketId: string, room: string): void
   /** The Socket.IO rooms of a socket of this instance; undefined when it is not here. */
   localRoomsOf (socketId: string): ReadonlySet<string> | undefined
@@ -75,7 +76,7 @@ export function createDelivery ({ sockets, presence, profiles, repo }: DeliveryO
       }
     },
 
-    enterRoom: (socketId: string, scope: string): void => sockets.enter(socketId, scope),
+    enterRoom: (socketId: string, scope: string): Promise<void> => sockets.enter(socketId, scope),
     exitRoom: (socketId: string, scope: string): void => sockets.exit(socketId, scope),
     emptyRoom: (scope: string): void => sockets.empty(scope),
 

@@ -62,10 +62,10 @@ export function chatSocketPort (outbox: ChatOutbox): ChatSocketPort {
   const nsp: Namespace = outbox.namespace
   return {
     deliver: (emissions) => outbox.deliver(emissions),
-    enter (socketId, room) {
+    async enter (socketId, room) {
       const local = nsp.sockets.get(socketId)
-      if (local) outbox.join(local, room).catch(() => {})
-      else outbox.joinRemote({ sockets: [socketId] }, room)
+      if (local) await outbox.join(local, room).catch(() => {})
+      else await outbox.joinRemote({ sockets: [socketId] }, room)
     },
     exit (socketId, room) {
       const local = nsp.sockets.get(socketId)

@@ -109,7 +109,7 @@ export function createChatService (options: ChatOptions) {
       if (await presence.userOf(target.socketId) === null) throw new AppError('SOCKET_NOT_FOUND', 'No such connected socket', 404)
       throw err
     }
-    enterRoom(target.socketId, scope)
+    await enterRoom(target.socketId, scope)
     const current = view(room, memberCount)
     const emissions = await presenters[room.kind].joined(current, target.user, joined.first)
     await deliver(opts.quiet ? emissions.filter(e => e.to !== 'socket') : emissions, room, target.user.id, target.socketId)
@@ -242,7 +242,7 @@ export function createChatService (options: ChatOptions) {
     async connect (socketId: string, user: ChatUser, restored: { recovered: boolean, rooms: Iterable<string> }): Promise<{ firstSocket: boolean }> {
       await disconnecting.get(socketId)
       const { firstSocket } = await presence.connect(socketId, user.id)
-      enterRoom(socketId, userRoom(user.id))
+      await enterRoom(socketId, userRoom(user.id))
       await profiles.save(user)
       if (firstSocket) await status.status(user.id, 'online')
       if (restored.recovered) {

@@ -102,9 +102,15 @@ export function createOutbox<M extends ServerEventMap> (nsp: Namespace, options:
       await socket.leave(room)
     },
 
-    /** Sockets on any instance join rooms. */
-    joinRemote (which: SocketSelection, rooms: string | string[]): void {
-      selected(which).socketsJoin(rooms)
+    /**
+     * Sockets on any instance join rooms. Resolves when the instances holding them answered a
+     * request sent after the join (the sharded adapter answers once it follows the new rooms), so
+     * a broadcast sent next reaches them; never rejects (a lost instance drops its sockets anyway).
+     */
+    async joinRemote (which: SocketSelection, rooms: string | string[]): Promise<void> {
+      const selection = selected(which)
+      selection.socketsJoin(rooms)
+      await selection.fetchSockets().catch(() => {})
     },
 
     /** Sockets on any instance leave rooms. */

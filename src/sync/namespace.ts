@@ -25,6 +25,7 @@ export function createSyncOutbox (nsp: Namespace): SyncOutbox {
   const outbox = createOutbox<SyncServerToClientEvents>(nsp)
   return {
     send: (...emissions) => { outbox.send(...emissions) },
+    deliver: (emissions) => outbox.deliver(emissions),
     empty: (room) => { outbox.leaveRemote({ room }, room) }
   }
 }

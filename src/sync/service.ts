@@ -9,7 +9,7 @@ import type { Limiter } from '../services/limiter.js'
 import { defaultErrorSink, repeat, type ErrorSink } from '../services/timer.js'
 import { deadlineQueues } from '../store/keys.js'
 import type { SyncServerToClientEvents } from '../client.js'
-import type { EmissionPort } from '../socket/emission.js'
+import type { Emission, EmissionPort } from '../socket/emission.js'
 import { noRoomEvents, type RoomEvent, type RoomEventSink } from '../services/room-events.js'
 import type {
   CreateSyncRoomBody, Participant, ParticipantLeftPayload, PlaybackState, PlaybackUpdatePayload,
@@ -82,6 +82,8 @@ export interface JoinResult {
 
 /** Typed emissions to `/sync`, and the one room operation a closed room needs. */
 export interface SyncOutbox extends EmissionPort<SyncServerToClientEvents> {
+  /** As `send`, resolved once the adapter has them out (before a leave that must come after). */
+  deliver (emissions: Array<Emission<SyncServerToClientEvents>>): Promise<void>
   /** Every socket (on any instance) leaves a Socket.IO room. */
   empty (room: string): void
 }
@@ -183,23 +185,25 @@ export function createSyncRooms (options: SyncRoomsOptions) {
     const closed = await repo.close((rooms, tx) => roomEvents.write(rooms.flatMap(r => closedEvents(r, reason)), tx), id)
     for (const room of closed) {
       await state.remove(room.id)
-      roomClosed(room.id, room.code, reason)
+      await roomClosed(room.id, room.code, reason)
     }
     return closed.length
   }
 
   const sweepExpired = () => closeRooms('expired')
 
-  /** The room's sockets hear it closed, then leave its Socket.IO room. */
-  function roomClosed (roomId: string, roomCode: string, reason: 'deleted' | 'expired'): void {
+  /** The room's sockets hear it closed, then (once the adapter has it out) leave its Socket.IO room. */
+  async function roomClosed (roomId: string, roomCode: string, reason: 'deleted' | 'expired'): Promise<void> {
     const to = { room: roomChannel(roomId) }
-    tell(() => {
-      outbox.send(
+    try {
+      await outbox.deliver([
         { to, event: 'room:closed', payload: { roomCode, reason } },
         { to, event: 'room:error', payload: { code: 'ROOM_NOT_FOUND', message: reason === 'deleted' ? 'The room was deleted' : 'The room expired' } }
-      )
+      ])
       outbox.empty(to.room)
-    })
+    } catch (err) {
+      onError(err)
+    }
   }
 
   /** What others are told never fails the work that caused it. */

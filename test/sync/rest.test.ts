@@ -138,7 +138,7 @@ for (const mode of modes()) {
       instanceTtlMs: 15_000,
       passwordLimiter: limiters.create('sync-password-test', 5, 60_000),
       // Creating rooms tells no socket anything.
-      outbox: { send () {}, empty () {} },
+      outbox: { send () {}, deliver: async () => {}, empty () {} },
       generateCode: () => codes.shift() ?? 'KKKKKKKK'
     })
     const first = await service.createRoom('owner', { name: 'one' })

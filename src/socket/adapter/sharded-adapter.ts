@@ -31,6 +31,10 @@ export interface ShardedAdapterOptions {
   recentPerSession: number
 }
 
+/** How long a kept broadcast waits to come back from Redis before its publish resolves anyway. */
+const ECHO_WAIT_MS = 2_000
+const EARLY_MAX = 1_000
+
 interface Packet { type: number, id?: number, data: unknown[], nsp?: string }
 /** Kept broadcasts delivered to rooms a socket being restored was in, while it is restored. */
 interface Capture { rooms: Set<string>, missed: Array<Missed & { opts: BroadcastMessage['data']['opts'] }> }
@@ -51,6 +55,12 @@ export class ShardedAdapter extends ClusterAdapter {
   private readonly captures = new Set<Capture>()
   /** Rooms kept subscribed for sockets being restored, before they join them. */
   private readonly held = new Map<string, number>()
+  /** Subscriptions of joins still waiting for Redis' answer (a remote fetch waits for them). */
+  private readonly following = new Set<Promise<void>>()
+  /** This instance's kept broadcasts, by log id, waiting until Redis hands them back here. */
+  private readonly echoes = new Map<string, () => void>()
+  /** Own kept broadcasts handed back before their publish answered (the subscriber was quicker). */
+  private readonly early = new Set<string>()
   private closed = false
 
   constructor (
@@ -106,7 +116,35 @@ export class ShardedAdapter extends ClusterAdapter {
     const fresh = [...rooms].filter(room => room !== id && !this.rooms.has(room))
     super.addAll(id, rooms)
     const pending = fresh.filter(room => !this.sids.has(room)).map(room => this.follow(room))
-    if (pending.length > 0) return Promise.all(pending).then(() => {})
+    if (pending.length === 0) return
+    const all = Promise.all(pending).then(() => {})
+    const tracked = all.catch(() => {})
+    this.following.add(tracked)
+    tracked.then(() => { this.following.delete(tracked) }).catch(() => {})
+    return all
+  }
+
+  /**
+   * Messages of other instances. A SOCKETS_JOIN makes local sockets join rooms this instance may
+   * not follow yet; a FETCH_SOCKETS after it is answered once those subscriptions are confirmed,
+   * so an instance that joins remote sockets and then asks (the outbox's `joinRemote`) knows
+   * that what it broadcasts next reaches them.
+   */
+  override onMessage (message: ClusterMessage, offset?: string): void {
+    if (message.type === MessageType.FETCH_SOCKETS && this.following.size > 0) {
+      Promise.all([...this.following]).then(() => { super.onMessage(message, offset) }, () => {})
+      return
+    }
+    super.onMessage(message, offset)
+  }
+
+  /** Resolves when a kept broadcast of this instance came back from Redis (or after `echoWaitMs`). */
+  private echoOf (id: string): Promise<void> | undefined {
+    if (this.early.delete(id)) return
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { this.echoes.delete(id); resolve() }, ECHO_WAIT_MS)
+      this.echoes.set(id, () => { clearTimeout(timer); resolve() })
+    })
   }
 
   /** Kept for recovery: an event without ack, not volatile (as socket.io-adapter decides). */
@@ -129,7 +167,9 @@ export class ShardedAdapter extends ClusterAdapter {
       if (this.keeps(packet, opts) && !looksLikeSocketId(room)) {
         const log = roomLog(this.options.prefix, this.nsp.name, room)
         // Delivered here too when Redis hands it back, in the log's order (onRawMessage).
-        await this.client.roomwirePublishKept(log, this.channel(room), encoded, this.options.maxPerRoom, this.ttl, offsetOf(room, ''))
+        const id = await this.client.roomwirePublishKept(log, this.channel(room), encoded, this.options.maxPerRoom, this.ttl, offsetOf(room, ''))
+        // Resolved once this instance's own sockets have it: a broadcast, then a leave, keeps its order.
+        if (this.rooms.has(room)) await this.echoOf(String(id))
         return
       }
       // Not kept (volatile, or one remote socket: the namespace's channel): published, and written here now.
@@ -176,8 +216,23 @@ export class ShardedAdapter extends ClusterAdapter {
         if (capture.rooms.has(room)) capture.missed.push({ room, id, data: [...packet.data, offset], opts: message.data.opts })
       }
       packet.data.push(offset)
+      Adapter.prototype.broadcast.call(this, packet, opts)
+      if (message.uid === this.uid) this.echoed(id)
+      return
     }
     Adapter.prototype.broadcast.call(this, packet, opts)
+  }
+
+  private echoed (id: string): void {
+    const waiter = this.echoes.get(id)
+    if (waiter) {
+      this.echoes.delete(id)
+      waiter()
+      return
+    }
+    this.early.add(id)
+    // Bounded: an echo nobody waits for (no local member when it was published) is forgotten.
+    if (this.early.size > EARLY_MAX) this.early.delete(this.early.values().next().value as string)
   }
 
   override persistSession (session: Parameters<Adapter['persistSession']>[0]): void {
@@ -246,5 +301,7 @@ export class ShardedAdapter extends ClusterAdapter {
     this.subscriptions.remove(this.responseChannelName(), this.handler)
     this.closed = true
     this.captures.clear()
+    for (const waiter of this.echoes.values()) waiter()
+    this.echoes.clear()
   }
 }
