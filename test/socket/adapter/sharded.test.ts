@@ -55,8 +55,10 @@ async function member (test: Test, url: string, rooms: string[], resume?: Client
   return { socket, got }
 }
 
+/** Polls `check` for up to 20 s (a liveness bound: a loaded CI machine needed more than 4). */
 async function until (test: Test, what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 400; i++) {
+  const deadline = Date.now() + 20_000
+  while (Date.now() < deadline) {
     if (await check()) return
     await new Promise(resolve => setTimeout(resolve, 10))
   }
