@@ -93,6 +93,10 @@ export function evaluateGoals (
       ...(!ackComparable ? { note: `measured ${ctx.postgres ? '' : 'on PGlite '}at ${ctx.ackRate} msg/s: not the goal's conditions` } : {})
     },
     ratioGoal('Redis adapter (sharded) on one instance ≥ 0.85× the in-memory adapter (deliveries/s at the same publish rate)', 'redis.deliveries.1', 'in-memory adapter', 0.85, null),
+    ...[2, 4].map(n => valueGoal(`Sharded fan-out on a Redis Cluster, ${n} instances: largest share of the published messages one instance receives ≤ 1/${n} + 10 % (#18)`,
+      `shard.cluster.share.${n}`, Math.round((1 / n + 0.1) * 100) / 100, '')),
+    ...[1, 2, 4].map(n => ratioGoal(`Sharded fan-out on a Redis Cluster, ${n} instance${n === 1 ? '' : 's'}: deliveries per server CPU-second ≥ 0.85× single Redis (#18)`,
+      `shard.cluster.cpu.${n}`, `sharded adapter, ${n} instance${n === 1 ? '' : 's'}`, 0.85, null)),
     ratioGoal('REST `/health` ≥ 0.95× a bare Fastify (requests/s)', 'rest.health.rps', 'bare-fastify', 0.95, null),
     {
       text: 'REST join route on PostgreSQL measured, with its p99 (#23)',

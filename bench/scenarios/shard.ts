@@ -1,4 +1,5 @@
 import type { ServerHandle } from '../lib/proc.js'
+import { startRedisCluster, type RedisCluster } from '../lib/redis-cluster.js'
 import type { LatencyStep } from '../lib/types.js'
 import { closeAll, figure, protocolOf, quiet, round, runStep, specs, start, type Context } from './common.js'
 import type { ScenarioOutput } from './index.js'
@@ -6,6 +7,8 @@ import type { ScenarioOutput } from './index.js'
 const MEMORY = 'in-memory adapter, 1 instance'
 const STREAMS = 'Redis Streams adapter, 1 instance'
 const sharded = (n: number) => `sharded adapter, ${n} instance${n === 1 ? '' : 's'}`
+const onCluster = (n: number) => `sharded adapter on a Redis Cluster, ${n} instance${n === 1 ? '' : 's'}`
+const SIZES = [1, 2, 4]
 
 /** A counter's value in a Prometheus text exposition (summed over its labels). */
 function counter (text: string, name: string): number {
@@ -25,59 +28,86 @@ async function adapterCounts (server: ServerHandle): Promise<{ received: number,
  * has the room's members. Per instance: the share of all published messages it received (issue
  * 18's goal: ≤ 1/N + 10 %), and deliveries per server CPU-second against the Redis Streams
  * adapter (every instance reads every message of `/`) and the in-memory adapter, same rate.
+ * The same 1, 2 and 4 instances again on a Redis Cluster: their shares, and their deliveries
+ * per server CPU-second against single Redis (issue 18's goal: ≥ 0.85×).
  */
 export async function shardedFanout (ctx: Context): Promise<ScenarioOutput> {
   const { rooms, roomRate } = ctx.sizes
   const base = { DATABASE_URL: ctx.databaseUrl! }
   const redis = (name: string, extra: Record<string, string> = {}) => ({ ...base, REDIS_URL: ctx.redisUrl!, REDIS_KEY_PREFIX: `${ctx.redisPrefix}shard-${name}:`, ...extra })
+  // A 3-master Redis Cluster of the scenario's own (redis-server and redis-cli from PATH), removed at its end.
+  const teardowns: Array<() => unknown> = []
+  let cluster: RedisCluster | null = null
+  let clusterSkipped = ''
+  try {
+    cluster = await startRedisCluster({ teardown: (fn) => { teardowns.push(fn) } })
+  } catch (err) {
+    clusterSkipped = `no Redis Cluster (${(err as Error).message.split('\n')[0]}): its variants are not measured`
+  }
+  const onNodes = (nodes: string, name: string) => ({ ...base, REDIS_CLUSTER_NODES: nodes, REDIS_KEY_PREFIX: `${ctx.redisPrefix}shard-${name}:` })
   const variants: Array<[string, Array<Record<string, string>>]> = [
     [MEMORY, [base]],
     [STREAMS, [redis('streams', { BENCH_SOCKET_ADAPTER: 'streams' })]],
-    ...[1, 2, 4].map((n): [string, Array<Record<string, string>>] => [sharded(n), Array.from({ length: n }, () => redis(`s${n}`))])
+    ...SIZES.map((n): [string, Array<Record<string, string>>] => [sharded(n), Array.from({ length: n }, () => redis(`s${n}`))]),
+    ...(cluster === null ? [] : SIZES.map((n): [string, Array<Record<string, string>>] => [onCluster(n), Array.from({ length: n }, () => onNodes(cluster.nodes, `c${n}`))]))
   ]
   const steps: Record<string, LatencyStep> = {}
   const shares: Record<string, number[]> = {}
-  for (const [name, envs] of variants) {
-    const servers: ServerHandle[] = []
-    try {
-      // One after the other: the first applies the migrations.
-      for (const env of envs) servers.push(await start(ctx, 'roomwire', env))
-      ctx.progress.step(`${name}: ${rooms} rooms of 10 joining`)
-      const sockets = specs('roomwire', rooms * 10, (i) => ({
-        user: `r${i % rooms}-m${Math.floor(i / rooms)}`, rooms: [`S${i % rooms}`], publisher: i < rooms, record: true
-      }))
-      // Each room on one instance; its members spread over the client processes.
-      await Promise.all(servers.map(async (server, s) => {
-        const mine = sockets.filter((_, i) => (i % rooms) % servers.length === s)
-        await Promise.all(ctx.clients.map((client, c) => client.request('connect', {
-          protocol: protocolOf('roomwire'), url: server.url, sockets: mine.filter((_, k) => k % ctx.clients.length === c), concurrency: 50, vocabulary: 'code'
-        })))
-      }))
-      await quiet(servers)
-      const before = await Promise.all(servers.map(adapterCounts))
-      ctx.progress.step(`${name}: ${rooms} rooms × ${roomRate} msg/s`)
-      const { publish: _p, ...step } = await runStep(ctx, servers, roomRate, 10)
-      steps[name] = step
-      const after = await Promise.all(servers.map(adapterCounts))
-      const published = after.reduce((n, a, i) => n + a.published - before[i].published, 0)
-      if (published > 0) shares[name] = after.map((a, i) => round((a.received - before[i].received) / published, 3))
-    } finally {
-      await closeAll(ctx)
-      await Promise.all(servers.map(s => s.stop()))
+  try {
+    for (const [name, envs] of variants) {
+      const servers: ServerHandle[] = []
+      try {
+        // One after the other: the first applies the migrations.
+        for (const env of envs) servers.push(await start(ctx, 'roomwire', env))
+        ctx.progress.step(`${name}: ${rooms} rooms of 10 joining`)
+        const sockets = specs('roomwire', rooms * 10, (i) => ({
+          user: `r${i % rooms}-m${Math.floor(i / rooms)}`, rooms: [`S${i % rooms}`], publisher: i < rooms, record: true
+        }))
+        // Each room on one instance; its members spread over the client processes.
+        await Promise.all(servers.map(async (server, s) => {
+          const mine = sockets.filter((_, i) => (i % rooms) % servers.length === s)
+          await Promise.all(ctx.clients.map((client, c) => client.request('connect', {
+            protocol: protocolOf('roomwire'), url: server.url, sockets: mine.filter((_, k) => k % ctx.clients.length === c), concurrency: 50, vocabulary: 'code'
+          })))
+        }))
+        await quiet(servers)
+        const before = await Promise.all(servers.map(adapterCounts))
+        ctx.progress.step(`${name}: ${rooms} rooms × ${roomRate} msg/s`)
+        const { publish: _p, ...step } = await runStep(ctx, servers, roomRate, 10)
+        steps[name] = step
+        const after = await Promise.all(servers.map(adapterCounts))
+        const published = after.reduce((n, a, i) => n + a.published - before[i].published, 0)
+        if (published > 0) shares[name] = after.map((a, i) => round((a.received - before[i].received) / published, 3))
+      } finally {
+        await closeAll(ctx)
+        await Promise.all(servers.map(s => s.stop()))
+      }
     }
+  } finally {
+    for (const teardown of teardowns) await teardown()
   }
   const cpu = (name: string) => steps[name]?.deliveriesPerServerCpuSecond ?? null
+  const largestShare = (name: string) => shares[name] === undefined ? null : Math.max(...shares[name])
   const figures = [
     ...[2, 4].map(n => figure(`shard.share.${n}`, `${sharded(n)}: largest share of all published messages one instance received (goal ≤ ${round(1 / n + 0.1, 2)})`, 'share', 'lower',
-      [sharded(n), shares[sharded(n)] === undefined ? null : Math.max(...shares[sharded(n)])], [[sharded(1), shares[sharded(1)]?.[0] ?? null]])),
-    ...[1, 2, 4].map(n => figure(`shard.cpu.${n}`, `${sharded(n)}: deliveries per server CPU-second at ${roomRate} msg/s per room`, 'deliveries/CPU-s', 'higher',
-      [sharded(n), cpu(sharded(n))], [[STREAMS, cpu(STREAMS)], [MEMORY, cpu(MEMORY)]]))
+      [sharded(n), largestShare(sharded(n))], [[sharded(1), shares[sharded(1)]?.[0] ?? null]])),
+    ...SIZES.map(n => figure(`shard.cpu.${n}`, `${sharded(n)}: deliveries per server CPU-second at ${roomRate} msg/s per room`, 'deliveries/CPU-s', 'higher',
+      [sharded(n), cpu(sharded(n))], [[STREAMS, cpu(STREAMS)], [MEMORY, cpu(MEMORY)]])),
+    ...(cluster === null
+      ? []
+      : [
+          ...[2, 4].map(n => figure(`shard.cluster.share.${n}`, `${onCluster(n)}: largest share of all published messages one instance received (goal ≤ ${round(1 / n + 0.1, 2)})`, 'share', 'lower',
+            [onCluster(n), largestShare(onCluster(n))], [[onCluster(1), shares[onCluster(1)]?.[0] ?? null]])),
+          ...SIZES.map(n => figure(`shard.cluster.cpu.${n}`, `${onCluster(n)}: deliveries per server CPU-second at ${roomRate} msg/s per room`, 'deliveries/CPU-s', 'higher',
+            [onCluster(n), cpu(onCluster(n))], [[sharded(n), cpu(sharded(n))]]))
+        ])
   ]
   return {
     details: [
       `${rooms} rooms × 10 members (distinct users), one publisher per room at ${roomRate} msg/s for ${ctx.sizes.stepMs / 1000} s; room r's members on instance r mod N; PostgreSQL shared`,
       `share: messages an instance received from Redis (roomwire_adapter_messages_received_total) over all messages the instances published (roomwire_adapter_messages_published_total), during the step: ${Object.entries(shares).map(([k, v]) => `${k}: ${v.join(', ')}`).join('; ')}`,
-      "server CPU is the sum of the instances'; Redis' own CPU is not counted"
+      "server CPU is the sum of the instances'; Redis' own CPU is not counted",
+      cluster === null ? clusterSkipped : `Redis Cluster: 3 masters, no replicas, started for this scenario (ports ${cluster.ports.join(', ')}); each instance's REDIS_CLUSTER_NODES lists every node`
     ],
     figures,
     series: Object.fromEntries(Object.entries(steps).map(([k, s]) => [k, [s]]))
