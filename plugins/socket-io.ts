@@ -36,7 +36,7 @@ export default fp<SocketIoPluginOptions>(async (app, opts) => {
   const recoveryLimits = { maxPackets: config.recoveryMaxPackets, maxBytes: config.recoveryMaxBytes }
   // An adapter passed in `serverOptions` wins; no Redis client of ours is opened for it then.
   const crossInstance = opts.serverOptions?.adapter === undefined
-    ? await crossInstanceAdapter(config, (obj, msg) => { app.log.debug(obj, msg) })
+    ? await crossInstanceAdapter(config, (obj, msg) => { app.log.debug(obj, msg) }, { instanceId: app.instanceId })
     : null
   const adapter = crossInstance?.adapter
   const origins = parseCorsOrigin(config.corsOrigin)

@@ -41,11 +41,14 @@ export function createChatPresence ({ delivery, sockets, watchers, coalescer }: 
   return {
     left,
 
-    /** `user:status` to the sockets watching the user, wherever they are; nothing when none do. */
+    /**
+     * `user:status` to the sockets watching the user, wherever they are; nothing when none do.
+     * One emission per instance that has watchers, sent to that instance only (CONTRACT §6).
+     */
     async status (userId: string, status: UserStatusValue): Promise<void> {
-      const socketIds = await watchers.watchersOf(userId)
-      // One emission for all of them: one adapter message, however many instances they are on.
-      if (socketIds.length > 0) await sockets.deliver([{ to: { sockets: socketIds }, event: 'user:status', payload: { userId, status } }])
+      const byInstance = await watchers.watchersByInstance(userId)
+      if (byInstance.size === 0) return
+      await sockets.deliver([...byInstance].map(([instance, socketIds]) => ({ to: { sockets: socketIds, instance }, event: 'user:status' as const, payload: { userId, status } })))
     },
 
     /** A socket joined the room; first: the user's first socket there. */

@@ -25,8 +25,25 @@ export function createWatchers (options: WatchersOptions) {
   const { instanceId } = lifecycle
 
   const offDead = lifecycle.onInstanceDead(async (deadInstanceId) => {
-    await store.run(unwatchInstanceScript, [keys.instance(deadInstanceId)], [keys.watchers.pattern, keys.watching.pattern])
+    await store.run(unwatchInstanceScript, [keys.instance(deadInstanceId)], [keys.watchers.pattern, keys.watching.pattern, deadInstanceId])
   })
+
+  /**
+   * The sockets watching the user, by the instance they are on: a status goes to each such
+   * instance only. A member written before instances were recorded (no space) is under `''`.
+   */
+  async function watchersByInstance (userId: string): Promise<Map<string, string[]>> {
+    const byInstance = new Map<string, string[]>()
+    for (const member of await store.sMembers(keys.watchers(userId))) {
+      const space = member.indexOf(' ')
+      const instance = space === -1 ? '' : member.slice(0, space)
+      const socketId = member.slice(space + 1)
+      const sockets = byInstance.get(instance)
+      if (sockets === undefined) byInstance.set(instance, [socketId])
+      else sockets.push(socketId)
+    }
+    return byInstance
+  }
 
   return {
     max,
@@ -37,7 +54,7 @@ export function createWatchers (options: WatchersOptions) {
       const overCap = () => new AppError('INVALID_REQUEST', `A socket may watch at most ${max} users (PRESENCE_WATCHLIST_MAX)`)
       if (unique.length > max) throw overCap()
       const reply = await store.run(watchScript, [keys.watching(socketId), keys.instance(instanceId)],
-        [socketId, max, keys.watchers.pattern, presenceKeys.userSockets.pattern, ...unique])
+        [socketId, max, keys.watchers.pattern, presenceKeys.userSockets.pattern, instanceId, ...unique])
       if (reply === OVER_CAP) throw overCap()
       const online = reply as number[]
       return unique.map((userId, i) => ({ userId, status: online[i] === 1 ? 'online' : 'offline' }))
@@ -45,18 +62,20 @@ export function createWatchers (options: WatchersOptions) {
 
     async unsubscribe (socketId: string, userIds: string[]): Promise<void> {
       await store.run(unwatchScript, [keys.watching(socketId), keys.instance(instanceId)],
-        [socketId, keys.watchers.pattern, ...new Set(userIds)])
+        [socketId, keys.watchers.pattern, instanceId, ...new Set(userIds)])
     },
 
     /** The socket went: it watches no one. */
     async drop (socketId: string): Promise<void> {
-      await store.run(unwatchSocketScript, [keys.watching(socketId), keys.instance(instanceId)], [socketId, keys.watchers.pattern])
+      await store.run(unwatchSocketScript, [keys.watching(socketId), keys.instance(instanceId)], [socketId, keys.watchers.pattern, instanceId])
     },
 
     /** Sockets (on any instance) watching the user. */
     async watchersOf (userId: string): Promise<string[]> {
-      return await store.sMembers(keys.watchers(userId))
+      return [...(await watchersByInstance(userId)).values()].flat()
     },
+
+    watchersByInstance,
 
     /** Users one socket watches. */
     async watchedBy (socketId: string): Promise<string[]> {
@@ -65,7 +84,7 @@ export function createWatchers (options: WatchersOptions) {
 
     /** Graceful shutdown: forgets this instance's watcher sockets at once. */
     async removeInstance (): Promise<void> {
-      await store.run(unwatchInstanceScript, [keys.instance(instanceId)], [keys.watchers.pattern, keys.watching.pattern])
+      await store.run(unwatchInstanceScript, [keys.instance(instanceId)], [keys.watchers.pattern, keys.watching.pattern, instanceId])
     },
 
     close (): void {

@@ -11,6 +11,8 @@ export interface CrossInstanceOptions {
   failoverRetryMs?: number
   /** Broadcasts waiting for a failover at most; more fail at once (and reach this instance's sockets only). */
   failoverBacklog?: number
+  /** This server's instance id: broadcasts to sockets known to be on it (`user:status` to watchers) reach it alone. */
+  instanceId?: string
 }
 
 export interface CrossInstanceAdapter {
@@ -35,6 +37,7 @@ export async function crossInstanceAdapter (config: Config, log: Log, options: C
     prefix: config.redisKeyPrefix.replace(/[{}]/g, ''),
     // Each room's log is bounded (Redis trims ~ the oldest) and kept maxDisconnectionDuration.
     maxPerRoom: config.recoveryMaxPackets,
+    ...(options.instanceId === undefined ? {} : { instanceId: options.instanceId }),
     onError: (err) => { log({ err }, 'socket.io adapter redis error') }
   })
   if (isCluster(client)) {

@@ -6,10 +6,13 @@
  */
 import type { ChatServerToClientEvents, PublicRoomServerToClientEvents, SyncServerToClientEvents } from '../client.js'
 
-/** Who hears an emission: one socket (by id), some sockets, a Socket.IO room (minus some sockets), a user's sockets, everyone. */
+/**
+ * Who hears an emission: one socket (by id), some sockets (`instance`: all on that instance, so
+ * only it is sent them), a Socket.IO room (minus some sockets), a user's sockets, everyone.
+ */
 export type Audience =
   | { socket: string }
-  | { sockets: string[] }
+  | { sockets: string[], instance?: string }
   | { room: string, except?: string[] }
   | { user: string }
   | { all: true }

@@ -4,6 +4,7 @@
  */
 import type { Namespace, Socket } from 'socket.io'
 import type { WireError } from '../errors.js'
+import { instanceRoom } from './adapter/names.js'
 import type { Audience, Emission, ServerEventMap } from './emission.js'
 
 export interface OutboxOptions {
@@ -14,11 +15,15 @@ export interface OutboxOptions {
 /** Socket ids, or a room, whose sockets (on any instance) are moved or disconnected. */
 export type SocketSelection = { sockets: string[] } | { room: string }
 
+/** Sockets known to be on one instance carry its marker room: the sharded adapter sends them there only. */
+const socketRooms = (to: { sockets: string[], instance?: string }): string[] =>
+  to.instance === undefined || to.instance === '' ? to.sockets : [instanceRoom(to.instance), ...to.sockets]
+
 export function createOutbox<M extends ServerEventMap> (nsp: Namespace, options: OutboxOptions = {}) {
   function operator (to: Audience) {
     if ('socket' in to) return nsp.to(to.socket)
     // One emission for many sockets: one adapter message, however many instances they are on.
-    if ('sockets' in to) return nsp.to(to.sockets)
+    if ('sockets' in to) return nsp.to(socketRooms(to))
     if ('room' in to) return to.except === undefined || to.except.length === 0 ? nsp.to(to.room) : nsp.to(to.room).except(to.except)
     if ('user' in to) {
       if (options.userRoom === undefined) throw new Error(`outbox of ${nsp.name}: no userRoom for a user audience`)
@@ -30,7 +35,7 @@ export function createOutbox<M extends ServerEventMap> (nsp: Namespace, options:
   /** The Socket.IO rooms of an audience, for a raw adapter broadcast (no rooms: everyone). */
   function roomsOf (to: Audience): string[] {
     if ('socket' in to) return [to.socket]
-    if ('sockets' in to) return to.sockets
+    if ('sockets' in to) return socketRooms(to)
     if ('room' in to) return [to.room]
     if ('user' in to) {
       if (options.userRoom === undefined) throw new Error(`outbox of ${nsp.name}: no userRoom for a user audience`)

@@ -81,7 +81,7 @@ export const presenceKeys = {
 
 /** Who watches whom for `user:status` (src/presence/watchers.ts; issue 17). */
 export const watcherKeys = {
-  /** set of socket ids watching the user */
+  /** set of `instanceId socketId`: the sockets watching the user, and the instance each is on */
   watchers: onePart('watchers:{}'),
   /** set of user ids one socket watches */
   watching: onePart('socket:{}:watching'),

@@ -57,3 +57,20 @@ export function compareIds (a: string, b: string): number {
 export function looksLikeSocketId (room: string): boolean {
   return room.length === 20 && /^[\w-]+$/.test(room)
 }
+
+const INSTANCE_ROOM = '~instance:'
+
+/**
+ * The marker room of a broadcast to sockets that are all on one instance (the outbox adds it,
+ * src/socket/outbox.ts): the sharded adapter publishes it to that instance's own channel only.
+ * No socket is ever in it, so any other adapter delivers to the listed sockets as usual.
+ */
+export function instanceRoom (instanceId: string): string {
+  return `${INSTANCE_ROOM}${instanceId}`
+}
+
+/** The instance a broadcast's rooms name with a marker room, if any. */
+export function instanceIn (rooms: Iterable<string>): string | undefined {
+  for (const room of rooms) if (room.startsWith(INSTANCE_ROOM)) return room.slice(INSTANCE_ROOM.length)
+  return undefined
+}

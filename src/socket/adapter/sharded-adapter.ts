@@ -14,7 +14,7 @@ import type { Cluster, Redis } from 'ioredis'
 import type { Namespace } from 'socket.io'
 import { Adapter, ClusterAdapter, MessageType, type BroadcastOptions, type ClusterMessage, type ClusterResponse, type Session } from 'socket.io-adapter'
 import { toOneLocalSocket } from '../workarounds.js'
-import { compareIds, looksLikeSocketId, offsetOf, responseChannel, roomChannel, roomLog, sessionKey } from './names.js'
+import { compareIds, instanceIn, looksLikeSocketId, offsetOf, responseChannel, roomChannel, roomLog, sessionKey } from './names.js'
 import { createPositions, type PositionSnapshot } from './positions.js'
 import { missedBroadcasts, reaches, receivedFrom, takeSession, type BroadcastMessage, type Missed, type RedisClient, type StoredSession } from './restore.js'
 import type { WithPublishKept } from './scripts.js'
@@ -29,6 +29,11 @@ export interface ShardedAdapterOptions {
   recentPerRoom: number
   /** Deliveries a stored session keeps (over all its rooms). */
   recentPerSession: number
+  /**
+   * This server's instance id (src/instance), used as the adapter's uid: the channel on which it
+   * receives answers is then also where broadcasts to sockets known to be on it arrive.
+   */
+  instanceId?: string
 }
 
 /** How long a kept broadcast waits to come back from Redis before its publish resolves anyway. */
@@ -71,6 +76,7 @@ export class ShardedAdapter extends ClusterAdapter {
     private readonly options: ShardedAdapterOptions
   ) {
     super(nsp)
+    if (options.instanceId !== undefined) (this as unknown as { uid: string }).uid = options.instanceId
     this.positions = createPositions(options.recentPerRoom)
     this.subscriptions.add(this.responseChannelName(), this.handler).catch(() => {})
     this.follow('')
@@ -160,6 +166,14 @@ export class ShardedAdapter extends ClusterAdapter {
       if (newest !== undefined) packet.data.push(offsetOf(newest.room, newest.id))
       return Adapter.prototype.broadcast.call(this, packet, opts)
     }
+    // Sockets all on one instance (the outbox's marker room): sent on that instance's channel only, not kept.
+    const instance = instanceIn(opts.rooms)
+    if (instance === this.uid) return Adapter.prototype.broadcast.call(this, packet, opts)
+    if (instance !== undefined) {
+      this.stats.published++
+      await this.client.spublish(responseChannel(this.options.prefix, this.nsp.name, instance), `\n${JSON.stringify(this.messageOf(packet, opts))}`).catch(() => {})
+      return
+    }
     const room = roomOf(opts.rooms)
     const encoded = JSON.stringify(this.messageOf(packet, opts))
     this.stats.published++
@@ -196,8 +210,9 @@ export class ShardedAdapter extends ClusterAdapter {
     } catch {
       return
     }
-    if (isResponse) return this.onResponse(message as ClusterResponse)
     if (message.nsp !== this.nsp.name) return
+    // On this instance's own channel: answers to its requests, and broadcasts to sockets here.
+    if (isResponse) return message.type === MessageType.BROADCAST ? this.deliver(message as BroadcastMessage, '') : this.onResponse(message as ClusterResponse)
     if (message.type !== MessageType.BROADCAST || message.data?.requestId !== undefined) return this.onMessage(message as ClusterMessage)
     const offset = text.slice(0, newline)
     if (offset === '' && message.uid === this.uid) return
