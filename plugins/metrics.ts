@@ -66,17 +66,24 @@ export default fp<MetricsPluginOptions>(async (app, opts) => {
   const registry = new Registry()
   const registers = [registry]
 
+  // Counted on every socket event, in and out: a tally of our own per series, added to the
+  // counter when it is read (a scrape, or `get()`). prom-client's `inc` hashes and validates the
+  // labels on each call, bound or not (issue 23).
+  const receivedTallies: Tally[] = []
+  const sentTallies: Tally[] = []
   const received = new Counter({
     name: 'roomwire_socket_events_received_total',
     help: 'Socket events received from clients, by namespace and event (only events a namespace handles)',
     labelNames: ['namespace', 'event'] as const,
-    registers
+    registers,
+    collect () { flush(this, receivedTallies) }
   })
   const sent = new Counter({
     name: 'roomwire_socket_events_sent_total',
     help: 'Socket events emitted by the server, once per emit or broadcast (not per recipient); names outside the contract are `other`',
     labelNames: ['namespace', 'event'] as const,
-    registers
+    registers,
+    collect () { flush(this, sentTallies) }
   })
   const errors = new Counter({
     name: 'roomwire_socket_errors_total',
@@ -188,13 +195,12 @@ export default fp<MetricsPluginOptions>(async (app, opts) => {
   observeEvents(io, {
     probe (namespace: string, event: string): EventProbe {
       const label = namespaceLabel(namespace)
-      const counted = received.labels(label, event)
+      const counted = tally(received, receivedTallies, label, event)
       const limited = rateLimited.labels(label, event)
       const timed = duration.labels(label, event)
-      counted.inc(0)
       limited.inc(0)
       return {
-        received: () => { counted.inc() },
+        received: () => { counted.n++ },
         rateLimited: () => { limited.inc() },
         failed: (code) => { errors.labels(label, code).inc() },
         handled: (seconds) => { timed.observe(seconds) }
@@ -205,11 +211,11 @@ export default fp<MetricsPluginOptions>(async (app, opts) => {
   })
 
   // Outgoing: each namespace's adapter counts the emits that start on this instance.
-  const sentBy = new Map<string, Map<string, { inc: () => void }>>()
-  function sentCounters (label: string): Map<string, { inc: () => void }> {
+  const sentBy = new Map<string, Map<string, Tally>>()
+  function sentCounters (label: string): Map<string, Tally> {
     let counters = sentBy.get(label)
     if (!counters) {
-      counters = new Map([...outgoing[label], 'other'].map(event => [event, sent.labels(label, event)]))
+      counters = new Map([...outgoing[label], 'other'].map(event => [event, tally(sent, sentTallies, label, event, false)]))
       sentBy.set(label, counters)
     }
     return counters
@@ -223,7 +229,7 @@ export default fp<MetricsPluginOptions>(async (app, opts) => {
     const other = counters.get('other')!
     const count = (packet: { data?: unknown[] }) => {
       const event = packet.data?.[0]
-      ;((typeof event === 'string' ? counters.get(event) : undefined) ?? other).inc()
+      ;((typeof event === 'string' ? counters.get(event) : undefined) ?? other).n++
     }
     const { broadcast, broadcastWithAck } = adapter
     adapter.broadcast = function (packet, options) {
@@ -248,3 +254,23 @@ export default fp<MetricsPluginOptions>(async (app, opts) => {
     return reply.type(registry.contentType).send(`${own}\n${process}`)
   })
 }, { name: 'metrics', dependencies: ['config', 'db', 'store', 'socket-io'] })
+
+/** Events of one series counted since the counter was last read. */
+interface Tally { labels: { namespace: string, event: string }, n: number }
+
+/** A tally of `counter`'s series (namespace, event), kept in `tallies`; `zero`: the series shows 0 until counted. */
+function tally (counter: Counter<'namespace' | 'event'>, tallies: Tally[], namespace: string, event: string, zero = true): Tally {
+  const t: Tally = { labels: { namespace, event }, n: 0 }
+  tallies.push(t)
+  if (zero) counter.labels(namespace, event).inc(0)
+  return t
+}
+
+/** Adds what the tallies counted to the counter (from its `collect`, before it is read). */
+function flush (counter: Counter<'namespace' | 'event'>, tallies: Tally[]): void {
+  for (const t of tallies) {
+    if (t.n === 0) continue
+    counter.inc(t.labels, t.n)
+    t.n = 0
+  }
+}

@@ -62,8 +62,14 @@ export interface RoomView {
 
 /** A code-room message (seed 003): never stored, so no seq, no client id, never edited. */
 export function ephemeralMessage (room: RoomRef, m: Pick<ChatMessage, 'senderId' | 'senderName' | 'content' | 'type' | 'metadata'>): ChatMessage {
+  // Field by field, not `...m`: V8 builds a spread object and then adds nine properties to it
+  // at about 8 µs a message, this literal at 0.3 µs (issue 23; every code-room send makes one).
   return {
-    ...m,
+    senderId: m.senderId,
+    senderName: m.senderName,
+    content: m.content,
+    type: m.type,
+    metadata: m.metadata,
     id: randomUUID(),
     room,
     seq: null,

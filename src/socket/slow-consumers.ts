@@ -6,6 +6,11 @@
 import type { Server } from 'socket.io'
 import { observerOf } from './event-table.js'
 
+// A property of the connection rather than a WeakMap entry: read and written on every packet
+// of every recipient (a broadcast to 1,000 sockets is 1,000 of them), an own field costs a load
+// and a store where a WeakMap costs two hash lookups (issue 23).
+const WAITING = Symbol('roomwire.waitingBytes')
+
 /** The parts of an engine.io connection this reads (engine.io 6; re-check on upgrade). */
 interface EngineConnection {
   writeBuffer: Array<{ data?: unknown }>
@@ -13,10 +18,9 @@ interface EngineConnection {
   on (event: 'packetCreate', listener: (this: EngineConnection, packet: { data?: unknown }) => void): void
   on (event: 'flush', listener: (this: EngineConnection) => void): void
   close (discard?: boolean): void
+  /** Bytes handed to engine.io since its last flush (ours: set on connection, so every connection has the same shape). */
+  [WAITING]?: number
 }
-
-/** Bytes handed to engine.io since its last flush, per connection. */
-const waiting = new WeakMap<EngineConnection, number>()
 
 function sizeOf (data: unknown): number {
   if (typeof data === 'string') return data.length
@@ -28,10 +32,10 @@ function sizeOf (data: unknown): number {
 export function dropSlowConsumers (io: Server, maxBytes: number, onDropped?: (conn: unknown) => void): void {
   // Shared listeners (EventEmitter calls them with the connection as `this`): no closure per connection.
   function onPacket (this: EngineConnection, packet: { data?: unknown }): void {
-    const pending = (waiting.get(this) ?? 0) + sizeOf(packet.data)
-    waiting.set(this, pending)
+    const pending = (this[WAITING] ?? 0) + sizeOf(packet.data)
+    this[WAITING] = pending
     if (pending + (this.transport.socket?.bufferedAmount ?? 0) <= maxBytes) return
-    waiting.delete(this)
+    this[WAITING] = 0
     observerOf(io)?.slowConsumer?.()
     onDropped?.(this)
     // Discard what waits, and for a WebSocket skip the closing handshake a non-reader never answers.
@@ -40,9 +44,10 @@ export function dropSlowConsumers (io: Server, maxBytes: number, onDropped?: (co
   }
   function onFlush (this: EngineConnection): void {
     // Handed to the transport: from now on it is counted in the WebSocket's bufferedAmount.
-    waiting.set(this, 0)
+    this[WAITING] = 0
   }
   io.engine.on('connection', (conn: EngineConnection) => {
+    conn[WAITING] = 0
     conn.on('packetCreate', onPacket)
     conn.on('flush', onFlush)
   })
