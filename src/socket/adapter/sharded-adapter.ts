@@ -29,6 +29,8 @@ export interface ShardedAdapterOptions {
   recentPerRoom: number
   /** Deliveries a stored session keeps (over all its rooms). */
   recentPerSession: number
+  /** How long a kept broadcast waits for its echo at most (default ECHO_WAIT_MS). */
+  echoWaitMs?: number
 }
 
 /** How long a kept broadcast waits to come back from Redis before its publish resolves anyway. */
@@ -48,6 +50,8 @@ const roomOf = (rooms: Iterable<string>): string => {
   const list = [...rooms]
   return list.length === 1 ? list[0] : ''
 }
+/** One kept broadcast among this instance's: its room and its id in the room's log. */
+const echoKey = (room: string, id: string): string => `${id}\n${room}`
 
 export class ShardedAdapter extends ClusterAdapter {
   private readonly positions
@@ -57,10 +61,16 @@ export class ShardedAdapter extends ClusterAdapter {
   private readonly held = new Map<string, number>()
   /** Subscriptions of joins still waiting for Redis' answer (a remote fetch waits for them). */
   private readonly following = new Set<Promise<void>>()
-  /** This instance's kept broadcasts, by log id, waiting until Redis hands them back here. */
+  /**
+   * This instance's kept broadcasts waiting until Redis hands them back here, by room and log id
+   * (echoKey): a log id alone is not unique, as every room has its own log and two rooms' logs
+   * written in the same millisecond give the same id.
+   */
   private readonly echoes = new Map<string, () => void>()
-  /** Own kept broadcasts handed back before their publish answered (the subscriber was quicker). */
+  /** Own kept broadcasts handed back before their publish answered (the subscriber was quicker), by echoKey. */
   private readonly early = new Set<string>()
+  /** Echo waits this long at most (ECHO_WAIT_MS; tests set it longer, so that a lost echo shows). */
+  private readonly echoWaitMs: number
   private closed = false
 
   constructor (
@@ -72,6 +82,7 @@ export class ShardedAdapter extends ClusterAdapter {
   ) {
     super(nsp)
     this.positions = createPositions(options.recentPerRoom)
+    this.echoWaitMs = options.echoWaitMs ?? ECHO_WAIT_MS
     this.subscriptions.add(this.responseChannelName(), this.handler).catch(() => {})
     this.follow('')
     this.on('create-room', (room: string) => { if (!this.sids.has(room)) this.follow(room) })
@@ -139,11 +150,12 @@ export class ShardedAdapter extends ClusterAdapter {
   }
 
   /** Resolves when a kept broadcast of this instance came back from Redis (or after `echoWaitMs`). */
-  private echoOf (id: string): Promise<void> | undefined {
-    if (this.early.delete(id)) return
+  private echoOf (room: string, id: string): Promise<void> | undefined {
+    const key = echoKey(room, id)
+    if (this.early.delete(key)) return
     return new Promise((resolve) => {
-      const timer = setTimeout(() => { this.echoes.delete(id); resolve() }, ECHO_WAIT_MS)
-      this.echoes.set(id, () => { clearTimeout(timer); resolve() })
+      const timer = setTimeout(() => { this.echoes.delete(key); resolve() }, this.echoWaitMs)
+      this.echoes.set(key, () => { clearTimeout(timer); resolve() })
     })
   }
 
@@ -169,7 +181,7 @@ export class ShardedAdapter extends ClusterAdapter {
         // Delivered here too when Redis hands it back, in the log's order (onRawMessage).
         const id = await this.client.roomwirePublishKept(log, this.channel(room), encoded, this.options.maxPerRoom, this.ttl, offsetOf(room, ''))
         // Resolved once this instance's own sockets have it: a broadcast, then a leave, keeps its order.
-        if (this.rooms.has(room)) await this.echoOf(String(id))
+        if (this.rooms.has(room)) await this.echoOf(room, String(id))
         return
       }
       // Not kept (volatile, or one remote socket: the namespace's channel): published, and written here now.
@@ -217,20 +229,20 @@ export class ShardedAdapter extends ClusterAdapter {
       }
       packet.data.push(offset)
       Adapter.prototype.broadcast.call(this, packet, opts)
-      if (message.uid === this.uid) this.echoed(id)
+      if (message.uid === this.uid) this.echoed(echoKey(room, id))
       return
     }
     Adapter.prototype.broadcast.call(this, packet, opts)
   }
 
-  private echoed (id: string): void {
-    const waiter = this.echoes.get(id)
+  private echoed (key: string): void {
+    const waiter = this.echoes.get(key)
     if (waiter) {
-      this.echoes.delete(id)
+      this.echoes.delete(key)
       waiter()
       return
     }
-    this.early.add(id)
+    this.early.add(key)
     // Bounded: an echo nobody waits for (no local member when it was published) is forgotten.
     if (this.early.size > EARLY_MAX) this.early.delete(this.early.values().next().value as string)
   }
