@@ -211,19 +211,21 @@ export class ShardedAdapter extends ClusterAdapter {
     if (isResponse) return this.onResponse(message as ClusterResponse)
     if (message.nsp !== this.nsp.name) return
     if (message.type !== MessageType.BROADCAST || message.data?.requestId !== undefined) return this.onMessage(message as ClusterMessage)
-    const offset = text.slice(0, newline)
-    if (offset === '' && message.uid === this.uid) return
-    this.deliver(message as BroadcastMessage, offset)
+    // A kept broadcast's header: its offset, a space, the log's id before it (scripts.ts).
+    const header = text.slice(0, newline)
+    if (header === '' && message.uid === this.uid) return
+    const space = header.indexOf(' ')
+    this.deliver(message as BroadcastMessage, space === -1 ? header : header.slice(0, space), space === -1 ? '' : header.slice(space + 1))
   }
 
   /** Writes a broadcast from Redis to this instance's sockets; a kept one with its offset. */
-  private deliver (message: BroadcastMessage, offset: string): void {
+  private deliver (message: BroadcastMessage, offset: string, prev: string): void {
     const { packet } = message.data
     const opts = decodeOptions(message.data.opts)
     if (offset !== '') {
       const room = roomOf(opts.rooms)
       const id = offset.slice(0, offset.indexOf('~'))
-      this.positions.delivered(room, id)
+      this.positions.delivered(room, id, prev)
       for (const capture of this.captures) {
         if (capture.rooms.has(room)) capture.missed.push({ room, id, data: [...packet.data, offset], opts: message.data.opts })
       }
