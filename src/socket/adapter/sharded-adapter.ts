@@ -72,6 +72,9 @@ export class ShardedAdapter extends ClusterAdapter {
   /** Echo waits this long at most (ECHO_WAIT_MS; tests set it longer, so that a lost echo shows). */
   private readonly echoWaitMs: number
   private closed = false
+  /** The namespace's channel and this adapter's response channel, subscribed (Redis answered). */
+  private readonly ready: Promise<void>
+  private subscribed = false
 
   constructor (
     nsp: Namespace,
@@ -83,8 +86,10 @@ export class ShardedAdapter extends ClusterAdapter {
     super(nsp)
     this.positions = createPositions(options.recentPerRoom)
     this.echoWaitMs = options.echoWaitMs ?? ECHO_WAIT_MS
-    this.subscriptions.add(this.responseChannelName(), this.handler).catch(() => {})
-    this.follow('')
+    // Socket.IO does not wait for an adapter: what needs these channels waits for `ready` itself
+    // (a join, a publish), so a namespace made on the fly (a public room's) misses nothing at first.
+    this.ready = Promise.all([this.subscriptions.add(this.responseChannelName(), this.handler), this.follow('')])
+      .then(() => { this.subscribed = true })
     this.on('create-room', (room: string) => { if (!this.sids.has(room)) this.follow(room) })
     this.on('delete-room', (room: string) => { if (!this.sids.has(room) && !this.held.has(room)) this.unfollow(room) })
   }
@@ -127,6 +132,7 @@ export class ShardedAdapter extends ClusterAdapter {
     const fresh = [...rooms].filter(room => room !== id && !this.rooms.has(room))
     super.addAll(id, rooms)
     const pending = fresh.filter(room => !this.sids.has(room)).map(room => this.follow(room))
+    if (!this.subscribed) pending.push(this.ready)
     if (pending.length === 0) return
     const all = Promise.all(pending).then(() => {})
     const tracked = all.catch(() => {})
@@ -172,6 +178,8 @@ export class ShardedAdapter extends ClusterAdapter {
       if (newest !== undefined) packet.data.push(offsetOf(newest.room, newest.id))
       return Adapter.prototype.broadcast.call(this, packet, opts)
     }
+    // A broadcast to everyone or to several rooms comes back on the namespace's channel only.
+    if (!this.subscribed) await this.ready
     const room = roomOf(opts.rooms)
     const encoded = JSON.stringify(this.messageOf(packet, opts))
     this.stats.published++
@@ -299,6 +307,8 @@ export class ShardedAdapter extends ClusterAdapter {
   }
 
   protected override async doPublish (message: ClusterMessage): Promise<string> {
+    // The answers come on the response channel, and are lost if it is not subscribed yet.
+    if (!this.subscribed) await this.ready
     this.stats.published++
     await this.client.spublish(this.channel(''), `\n${JSON.stringify(message)}`)
     return ''
