@@ -130,6 +130,20 @@ for (const start of [startRedis, startCluster]) {
       t.ok(ids > 0, `the two rooms' logs gave the same id ${ids} times of ${rounds} (what this test is about)`)
     })
 
+    t.test('a namespace made on a connection delivers its first broadcast to everyone', async (t) => {
+      const a = await instance(t, redis)
+      // As a public room's namespace: a child made when its first client connects, and at once told something.
+      a.io.of(/^\/fresh-\d+$/).on('connection', (socket) => { socket.nsp.emit('hello', socket.nsp.name) })
+      const heard: string[] = []
+      for (let k = 0; k < 10; k++) {
+        const socket = ioClient(`${a.url}/fresh-${k}`, { transports: ['websocket'], reconnection: false })
+        t.teardown(() => { socket.disconnect() })
+        socket.on('hello', (name: string) => heard.push(name))
+      }
+      await until(t, 'every namespace said hello', () => heard.length === 10)
+      t.same(heard.sort(), Array.from({ length: 10 }, (_, k) => `/fresh-${k}`).sort(), 'each once')
+    })
+
     t.test('a session is recovered on another instance with exactly what it missed', async (t) => {
       const [a, b] = [await instance(t, redis), await instance(t, redis)]
       const first = await member(t, a.url, ['rec:1', 'rec:2'])
