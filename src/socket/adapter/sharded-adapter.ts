@@ -88,8 +88,11 @@ export class ShardedAdapter extends ClusterAdapter {
     this.echoWaitMs = options.echoWaitMs ?? ECHO_WAIT_MS
     // Socket.IO does not wait for an adapter: what needs these channels waits for `ready` itself
     // (a join, a publish), so a namespace made on the fly (a public room's) misses nothing at first.
-    this.ready = Promise.all([this.subscriptions.add(this.responseChannelName(), this.handler), this.follow('')])
+    // Bounded as an echo is: on a hung Redis (the subscriber has no command timeout) the namespace's
+    // work goes on, and fails as its commands do.
+    const subscribed = Promise.all([this.subscriptions.add(this.responseChannelName(), this.handler), this.follow('')])
       .then(() => { this.subscribed = true })
+    this.ready = Promise.race([subscribed, new Promise<void>((resolve) => { setTimeout(resolve, ECHO_WAIT_MS).unref() })])
     this.on('create-room', (room: string) => { if (!this.sids.has(room)) this.follow(room) })
     this.on('delete-room', (room: string) => { if (!this.sids.has(room) && !this.held.has(room)) this.unfollow(room) })
   }
