@@ -43,7 +43,8 @@ export function createShardedFanout (client: RedisClient, options: ShardedFanout
     maxPerRoom: options.maxPerRoom ?? 1_000,
     recentPerRoom: options.recentPerRoom ?? 16,
     recentPerSession: options.recentPerSession ?? 64,
-    ...(options.instanceId === undefined ? {} : { instanceId: options.instanceId })
+    ...(options.instanceId === undefined ? {} : { instanceId: options.instanceId }),
+    ...(options.echoWaitMs === undefined ? {} : { echoWaitMs: options.echoWaitMs })
   }
   // Socket.IO calls it with `new`: a function returning the adapter, not an arrow function.
   const adapter = function (nsp: Namespace) {

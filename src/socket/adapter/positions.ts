@@ -42,10 +42,15 @@ export function createPositions (recentPerRoom: number) {
     has (room: string): boolean {
       return rooms.has(room)
     },
-    delivered (room: string, id: string): void {
+    /**
+     * A kept broadcast written to the room's sockets; `prev` is the log's entry before it (the
+     * script's answer, '0-0': none), exact even when the room's starting point was read after it.
+     */
+    delivered (room: string, id: string, prev: string): void {
       const position = rooms.get(room)
       if (position === undefined) return
-      position.recent.push({ room, id, prev: position.last, seq: ++seq })
+      // No previous id in the header (an instance of an older release published it): as delivered here.
+      position.recent.push({ room, id, prev: prev === '' ? position.last : prev, seq: ++seq })
       if (position.recent.length > recentPerRoom) position.recent.shift()
       position.last = id
     },

@@ -34,6 +34,8 @@ export interface ShardedAdapterOptions {
    * receives answers is then also where broadcasts to sockets known to be on it arrive.
    */
   instanceId?: string
+  /** How long a kept broadcast waits for its echo at most (default ECHO_WAIT_MS). */
+  echoWaitMs?: number
 }
 
 /** How long a kept broadcast waits to come back from Redis before its publish resolves anyway. */
@@ -53,6 +55,8 @@ const roomOf = (rooms: Iterable<string>): string => {
   const list = [...rooms]
   return list.length === 1 ? list[0] : ''
 }
+/** One kept broadcast among this instance's: its room and its id in the room's log. */
+const echoKey = (room: string, id: string): string => `${id}\n${room}`
 
 export class ShardedAdapter extends ClusterAdapter {
   private readonly positions
@@ -62,11 +66,20 @@ export class ShardedAdapter extends ClusterAdapter {
   private readonly held = new Map<string, number>()
   /** Subscriptions of joins still waiting for Redis' answer (a remote fetch waits for them). */
   private readonly following = new Set<Promise<void>>()
-  /** This instance's kept broadcasts, by log id, waiting until Redis hands them back here. */
+  /**
+   * This instance's kept broadcasts waiting until Redis hands them back here, by room and log id
+   * (echoKey): a log id alone is not unique, as every room has its own log and two rooms' logs
+   * written in the same millisecond give the same id.
+   */
   private readonly echoes = new Map<string, () => void>()
-  /** Own kept broadcasts handed back before their publish answered (the subscriber was quicker). */
+  /** Own kept broadcasts handed back before their publish answered (the subscriber was quicker), by echoKey. */
   private readonly early = new Set<string>()
+  /** Echo waits this long at most (ECHO_WAIT_MS; tests set it longer, so that a lost echo shows). */
+  private readonly echoWaitMs: number
   private closed = false
+  /** The namespace's channel and this adapter's response channel, subscribed (Redis answered). */
+  private readonly ready: Promise<void>
+  private subscribed = false
 
   constructor (
     nsp: Namespace,
@@ -78,8 +91,14 @@ export class ShardedAdapter extends ClusterAdapter {
     super(nsp)
     if (options.instanceId !== undefined) (this as unknown as { uid: string }).uid = options.instanceId
     this.positions = createPositions(options.recentPerRoom)
-    this.subscriptions.add(this.responseChannelName(), this.handler).catch(() => {})
-    this.follow('')
+    this.echoWaitMs = options.echoWaitMs ?? ECHO_WAIT_MS
+    // Socket.IO does not wait for an adapter: what needs these channels waits for `ready` itself
+    // (a join, a publish), so a namespace made on the fly (a public room's) misses nothing at first.
+    // Bounded as an echo is: on a hung Redis (the subscriber has no command timeout) the namespace's
+    // work goes on, and fails as its commands do.
+    const subscribed = Promise.all([this.subscriptions.add(this.responseChannelName(), this.handler), this.follow('')])
+      .then(() => { this.subscribed = true })
+    this.ready = Promise.race([subscribed, new Promise<void>((resolve) => { setTimeout(resolve, ECHO_WAIT_MS).unref() })])
     this.on('create-room', (room: string) => { if (!this.sids.has(room)) this.follow(room) })
     this.on('delete-room', (room: string) => { if (!this.sids.has(room) && !this.held.has(room)) this.unfollow(room) })
   }
@@ -122,6 +141,7 @@ export class ShardedAdapter extends ClusterAdapter {
     const fresh = [...rooms].filter(room => room !== id && !this.rooms.has(room))
     super.addAll(id, rooms)
     const pending = fresh.filter(room => !this.sids.has(room)).map(room => this.follow(room))
+    if (!this.subscribed) pending.push(this.ready)
     if (pending.length === 0) return
     const all = Promise.all(pending).then(() => {})
     const tracked = all.catch(() => {})
@@ -145,11 +165,12 @@ export class ShardedAdapter extends ClusterAdapter {
   }
 
   /** Resolves when a kept broadcast of this instance came back from Redis (or after `echoWaitMs`). */
-  private echoOf (id: string): Promise<void> | undefined {
-    if (this.early.delete(id)) return
+  private echoOf (room: string, id: string): Promise<void> | undefined {
+    const key = echoKey(room, id)
+    if (this.early.delete(key)) return
     return new Promise((resolve) => {
-      const timer = setTimeout(() => { this.echoes.delete(id); resolve() }, ECHO_WAIT_MS)
-      this.echoes.set(id, () => { clearTimeout(timer); resolve() })
+      const timer = setTimeout(() => { this.echoes.delete(key); resolve() }, this.echoWaitMs)
+      this.echoes.set(key, () => { clearTimeout(timer); resolve() })
     })
   }
 
@@ -174,6 +195,8 @@ export class ShardedAdapter extends ClusterAdapter {
       await this.client.spublish(responseChannel(this.options.prefix, this.nsp.name, instance), `\n${JSON.stringify(this.messageOf(packet, opts))}`).catch(() => {})
       return
     }
+    // A broadcast to everyone or to several rooms comes back on the namespace's channel only.
+    if (!this.subscribed) await this.ready
     const room = roomOf(opts.rooms)
     const encoded = JSON.stringify(this.messageOf(packet, opts))
     this.stats.published++
@@ -183,7 +206,7 @@ export class ShardedAdapter extends ClusterAdapter {
         // Delivered here too when Redis hands it back, in the log's order (onRawMessage).
         const id = await this.client.roomwirePublishKept(log, this.channel(room), encoded, this.options.maxPerRoom, this.ttl, offsetOf(room, ''))
         // Resolved once this instance's own sockets have it: a broadcast, then a leave, keeps its order.
-        if (this.rooms.has(room)) await this.echoOf(String(id))
+        if (this.rooms.has(room)) await this.echoOf(room, String(id))
         return
       }
       // Not kept (volatile, or one remote socket: the namespace's channel): published, and written here now.
@@ -212,40 +235,42 @@ export class ShardedAdapter extends ClusterAdapter {
     }
     if (message.nsp !== this.nsp.name) return
     // On this instance's own channel: answers to its requests, and broadcasts to sockets here.
-    if (isResponse) return message.type === MessageType.BROADCAST ? this.deliver(message as BroadcastMessage, '') : this.onResponse(message as ClusterResponse)
+    if (isResponse) return message.type === MessageType.BROADCAST ? this.deliver(message as BroadcastMessage, '', '') : this.onResponse(message as ClusterResponse)
     if (message.type !== MessageType.BROADCAST || message.data?.requestId !== undefined) return this.onMessage(message as ClusterMessage)
-    const offset = text.slice(0, newline)
-    if (offset === '' && message.uid === this.uid) return
-    this.deliver(message as BroadcastMessage, offset)
+    // A kept broadcast's header: its offset, a space, the log's id before it (scripts.ts).
+    const header = text.slice(0, newline)
+    if (header === '' && message.uid === this.uid) return
+    const space = header.indexOf(' ')
+    this.deliver(message as BroadcastMessage, space === -1 ? header : header.slice(0, space), space === -1 ? '' : header.slice(space + 1))
   }
 
   /** Writes a broadcast from Redis to this instance's sockets; a kept one with its offset. */
-  private deliver (message: BroadcastMessage, offset: string): void {
+  private deliver (message: BroadcastMessage, offset: string, prev: string): void {
     const { packet } = message.data
     const opts = decodeOptions(message.data.opts)
     if (offset !== '') {
       const room = roomOf(opts.rooms)
       const id = offset.slice(0, offset.indexOf('~'))
-      this.positions.delivered(room, id)
+      this.positions.delivered(room, id, prev)
       for (const capture of this.captures) {
         if (capture.rooms.has(room)) capture.missed.push({ room, id, data: [...packet.data, offset], opts: message.data.opts })
       }
       packet.data.push(offset)
       Adapter.prototype.broadcast.call(this, packet, opts)
-      if (message.uid === this.uid) this.echoed(id)
+      if (message.uid === this.uid) this.echoed(echoKey(room, id))
       return
     }
     Adapter.prototype.broadcast.call(this, packet, opts)
   }
 
-  private echoed (id: string): void {
-    const waiter = this.echoes.get(id)
+  private echoed (key: string): void {
+    const waiter = this.echoes.get(key)
     if (waiter) {
-      this.echoes.delete(id)
+      this.echoes.delete(key)
       waiter()
       return
     }
-    this.early.add(id)
+    this.early.add(key)
     // Bounded: an echo nobody waits for (no local member when it was published) is forgotten.
     if (this.early.size > EARLY_MAX) this.early.delete(this.early.values().next().value as string)
   }
@@ -300,6 +325,8 @@ export class ShardedAdapter extends ClusterAdapter {
   }
 
   protected override async doPublish (message: ClusterMessage): Promise<string> {
+    // The answers come on the response channel, and are lost if it is not subscribed yet.
+    if (!this.subscribed) await this.ready
     this.stats.published++
     await this.client.spublish(this.channel(''), `\n${JSON.stringify(message)}`)
     return ''

@@ -18,9 +18,9 @@ type Test = Pick<typeof t, 'teardown' | 'fail'>
 
 interface Instance { io: Server, url: string, fanout: ReturnType<typeof createShardedFanout>, client: Redis | Cluster }
 
-async function instance (test: Test, redis: OwnRedis, maxPerRoom = 1_000): Promise<Instance> {
+async function instance (test: Test, redis: OwnRedis, maxPerRoom = 1_000, echoWaitMs?: number): Promise<Instance> {
   const client = redis.client()
-  const fanout = createShardedFanout(client, { prefix: PREFIX, maxPerRoom })
+  const fanout = createShardedFanout(client, { prefix: PREFIX, maxPerRoom, ...(echoWaitMs === undefined ? {} : { echoWaitMs }) })
   const http = createServer()
   const io = new Server(http, { adapter: fanout.adapter, connectionStateRecovery: { maxDisconnectionDuration: 60_000 } })
   io.on('connection', async (socket) => {
@@ -98,6 +98,50 @@ for (const start of [startRedis, startCluster]) {
       onA.socket.disconnect()
       await until(t, 'A unsubscribed from the room', () => a.fanout.subscriptions.size === 2)
       t.equal(a.fanout.subscriptions.size, 2, 'left: the namespace channel and its response channel')
+    })
+
+    t.test("a kept broadcast resolves when its own sockets have it, though another room's log gave the same id", async (t) => {
+      // No echo wait to hide behind: a publish that misses its own echo never resolves here.
+      const a = await instance(t, redis, 1_000, 600_000)
+      const [x, y] = [await member(t, a.url, ['same:x']), await member(t, a.url, ['same:y'])]
+      /** Per room, the numbers written to its member's socket on the server, as they are written. */
+      const written = new Map<string, number[]>([['same:x', []], ['same:y', []]])
+      for (const [room, m] of [['same:x', x], ['same:y', y]] as const) {
+        a.io.of('/').sockets.get(m.socket.id!)!.onAnyOutgoing((event: string, n: number) => { if (event === 'm') written.get(room)!.push(n) })
+      }
+      const rounds = 30
+      const early: string[] = []
+      let resolved = 0
+      for (let n = 1; n <= rounds; n++) {
+        // Sent together, the two scripts run in the same millisecond: both logs answer the same id.
+        for (const room of ['same:x', 'same:y']) {
+          emit(a, room, n).then(() => {
+            resolved++
+            if (!written.get(room)!.includes(n)) early.push(`${room} ${n}`)
+          }, () => {})
+        }
+        await until(t, `round ${n}: both broadcasts resolved`, () => resolved === 2 * n)
+        if (resolved !== 2 * n) return
+      }
+      t.same(early, [], 'none resolved before its own room had it')
+      await until(t, 'all delivered', () => x.got.length === rounds && y.got.length === rounds)
+      t.same([x.got.map(g => g.n), y.got.map(g => g.n)], [1, 2].map(() => Array.from({ length: rounds }, (_, k) => k + 1)), 'each room all of its own, in order')
+      const ids = x.got.filter((g, k) => g.offset.split('~')[0] === y.got[k]?.offset.split('~')[0]).length
+      t.ok(ids > 0, `the two rooms' logs gave the same id ${ids} times of ${rounds} (what this test is about)`)
+    })
+
+    t.test('a namespace made on a connection delivers its first broadcast to everyone', async (t) => {
+      const a = await instance(t, redis)
+      // As a public room's namespace: a child made when its first client connects, and at once told something.
+      a.io.of(/^\/fresh-\d+$/).on('connection', (socket) => { socket.nsp.emit('hello', socket.nsp.name) })
+      const heard: string[] = []
+      for (let k = 0; k < 10; k++) {
+        const socket = ioClient(`${a.url}/fresh-${k}`, { transports: ['websocket'], reconnection: false })
+        t.teardown(() => { socket.disconnect() })
+        socket.on('hello', (name: string) => heard.push(name))
+      }
+      await until(t, 'every namespace said hello', () => heard.length === 10)
+      t.same(heard.sort(), Array.from({ length: 10 }, (_, k) => `/fresh-${k}`).sort(), 'each once')
     })
 
     t.test('a session is recovered on another instance with exactly what it missed', async (t) => {
