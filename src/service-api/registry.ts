@@ -61,6 +61,9 @@ export interface ConnectionRegistryOptions {
 export function createConnectionRegistry (options: ConnectionRegistryOptions) {
   const { store, instanceId, instances, now, activityResolutionMs } = options
   const isLocal = options.isLocal ?? (() => true)
+  // When each local socket's activity was last written, in ms since `origin`: a small integer
+  // (a Smi, stored in the Map itself) for 24 days, where an epoch time would box a heap number.
+  const origin = now()
   const lastWrite = new Map<string, number>()
 
   /** Whether an entry's socket is connected: on this instance, asked of it; elsewhere, its instance is alive (asked once per call). */
@@ -86,11 +89,11 @@ export function createConnectionRegistry (options: ConnectionRegistryOptions) {
      */
     add (socketId: string, user: ChatUser): { entry: LiveSocket, written: Promise<unknown> } {
       const at = now()
-      lastWrite.set(socketId, at)
+      lastWrite.set(socketId, at - origin)
       const entry: SocketEntry = { userId: user.id, username: user.username, displayName: user.displayName, instanceId, connectedAt: at }
+      // No activity entry yet: a socket's last activity is its connect time until its first event.
       const writes = Promise.all([
         store.hSet(realtimeKeys.sockets, { [socketId]: JSON.stringify(entry) }),
-        store.hSet(realtimeKeys.activity, { [socketId]: String(at) }),
         store.incrBy(realtimeKeys.connections, 1)
       ])
       return { entry: { ...entry, socketId, lastActivity: at }, written: writes }
@@ -100,8 +103,8 @@ export function createConnectionRegistry (options: ConnectionRegistryOptions) {
     touch (socketId: string): Promise<void> | undefined {
       const at = now()
       const last = lastWrite.get(socketId)
-      if (last !== undefined && at - last < activityResolutionMs) return undefined
-      lastWrite.set(socketId, at)
+      if (last !== undefined && at - origin - last < activityResolutionMs) return undefined
+      lastWrite.set(socketId, at - origin)
       return store.hSet(realtimeKeys.activity, { [socketId]: String(at) })
     },
 
