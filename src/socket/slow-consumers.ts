@@ -40,7 +40,8 @@ export function dropSlowConsumers (io: Server, maxBytes: number, onDropped?: (co
   }
   function onFlush (this: EngineConnection): void {
     // Handed to the transport: from now on it is counted in the WebSocket's bufferedAmount.
-    waiting.set(this, 0)
+    // Deleted rather than set to 0 (the same count): an idle connection keeps no entry.
+    waiting.delete(this)
   }
   io.engine.on('connection', (conn: EngineConnection) => {
     conn.on('packetCreate', onPacket)
