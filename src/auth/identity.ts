@@ -37,3 +37,12 @@ export function handshakeToken (handshake: {
   if (typeof header === 'string' && /^Bearer\s+/i.test(header)) return header.replace(/^Bearer\s+/i, '')
   return str(handshake.query?.token)
 }
+
+/**
+ * Drops a verified `auth.token` from the handshake (set to undefined, so the object keeps its
+ * shape): nothing reads it again, and a connection then holds no bearer token. A token sent as a
+ * header or in the query stays where Node keeps the request.
+ */
+export function forgetToken (handshake: { auth: Record<string, unknown> }): void {
+  if (typeof handshake.auth?.token === 'string') handshake.auth.token = undefined
+}

@@ -48,8 +48,11 @@ type ChatOutbox = Outbox<ChatServerToClientEvents>
 interface ChatSession { user: ChatUser }
 type Ctx = SocketContext<ChatSession, ChatServerToClientEvents>
 
-/** Who a socket of `/` speaks for: the identity its token gave. */
-const chatUser = (identity: Identity): ChatUser => ({ id: identity.id, username: identity.username, displayName: identity.displayName })
+/**
+ * Who a socket of `/` speaks for: the identity its token gave, itself (an Identity is a ChatUser
+ * with a role and an expiry), so a socket keeps one such object, not two.
+ */
+const chatUser = (identity: Identity): ChatUser => identity
 
 /** The outbox of `/` for the chat service: `{ user }` audiences go to `user:{id}`. */
 export const chatOutboxOptions = { userRoom }

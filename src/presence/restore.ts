@@ -4,10 +4,18 @@
  * `onRestore` replays it. Remote sockets are never here; each instance writes back its own.
  */
 
+/**
+ * A socket in no scope is its user id alone; one that joined a scope gets its set of scopes.
+ * Most sockets stay in none (idle on `/`), and a Set is ~150 bytes even empty.
+ */
 interface LocalSocket {
   userId: string
   scopes: Set<string>
 }
+type Entry = string | LocalSocket
+
+const userOf = (entry: Entry): string => typeof entry === 'string' ? entry : entry.userId
+const scopesOf = (entry: Entry): string[] => typeof entry === 'string' ? [] : [...entry.scopes]
 
 /** The store writes a write-back needs; each is idempotent (a socket already there stays as it is). */
 export interface PresenceWriter {
@@ -17,17 +25,23 @@ export interface PresenceWriter {
 }
 
 export function createLocalPresence () {
-  const sockets = new Map<string, LocalSocket>()
+  const sockets = new Map<string, Entry>()
 
   return {
     connected (socketId: string, userId: string): void {
-      if (!sockets.has(socketId)) sockets.set(socketId, { userId, scopes: new Set() })
+      if (!sockets.has(socketId)) sockets.set(socketId, userId)
     },
     joined (socketId: string, scope: string): void {
-      sockets.get(socketId)?.scopes.add(scope)
+      const entry = sockets.get(socketId)
+      if (entry === undefined) return
+      if (typeof entry === 'string') sockets.set(socketId, { userId: entry, scopes: new Set([scope]) })
+      else entry.scopes.add(scope)
     },
     left (socketId: string, scope: string): void {
-      sockets.get(socketId)?.scopes.delete(scope)
+      const entry = sockets.get(socketId)
+      if (entry === undefined || typeof entry === 'string') return
+      entry.scopes.delete(scope)
+      if (entry.scopes.size === 0) sockets.set(socketId, entry.userId)
     },
     gone (socketId: string): void {
       sockets.delete(socketId)
@@ -44,9 +58,11 @@ export function createLocalPresence () {
     async restore (writer: PresenceWriter): Promise<number> {
       let written = 0
       for (const [socketId, entry] of [...sockets]) {
-        await writer.connect(socketId, entry.userId)
-        for (const scope of [...entry.scopes]) await writer.join(socketId, scope)
-        if (sockets.get(socketId) !== entry) await writer.disconnect(socketId)
+        await writer.connect(socketId, userOf(entry))
+        for (const scope of scopesOf(entry)) await writer.join(socketId, scope)
+        // Gone meanwhile (a later connect with the same id is another entry; a join or leave
+        // that changed the entry keeps the socket, and its own write reached the store).
+        if (!sockets.has(socketId) || userOf(sockets.get(socketId)!) !== userOf(entry)) await writer.disconnect(socketId)
         else written++
       }
       return written

@@ -43,7 +43,7 @@ export interface ConnectionRegistryOptions {
   instanceId: string
   instances: Pick<InstanceLifecycle, 'isAlive'>
   now: () => number
-  /** Activity is written at most this often per socket (it is compared in minutes). */
+  /** Activity is written once per socket per window this long (it is compared in minutes). */
   activityResolutionMs: number
   /**
    * Whether a socket is connected to this instance now: an own entry whose socket is gone
@@ -61,7 +61,22 @@ export interface ConnectionRegistryOptions {
 export function createConnectionRegistry (options: ConnectionRegistryOptions) {
   const { store, instanceId, instances, now, activityResolutionMs } = options
   const isLocal = options.isLocal ?? (() => true)
-  const lastWrite = new Map<string, number>()
+  // Activity is written once per socket per window of `activityResolutionMs`: the sockets
+  // written in the current window, dropped as a whole when the next one starts, so an idle
+  // socket keeps no entry here (a Map of last writes held one per connection).
+  let window = -1
+  let written = new Set<string>()
+  /** Marks the socket written in the window of `at`; whether it already was. */
+  function writtenIn (socketId: string, at: number): boolean {
+    const current = Math.floor(at / activityResolutionMs)
+    if (current !== window) {
+      window = current
+      written = new Set()
+    }
+    if (written.has(socketId)) return true
+    written.add(socketId)
+    return false
+  }
 
   /** Whether an entry's socket is connected: on this instance, asked of it; elsewhere, its instance is alive (asked once per call). */
   function liveness () {
@@ -86,28 +101,26 @@ export function createConnectionRegistry (options: ConnectionRegistryOptions) {
      */
     add (socketId: string, user: ChatUser): { entry: LiveSocket, written: Promise<unknown> } {
       const at = now()
-      lastWrite.set(socketId, at)
+      writtenIn(socketId, at)
       const entry: SocketEntry = { userId: user.id, username: user.username, displayName: user.displayName, instanceId, connectedAt: at }
+      // No activity entry yet: a socket's last activity is its connect time until its first event.
       const writes = Promise.all([
         store.hSet(realtimeKeys.sockets, { [socketId]: JSON.stringify(entry) }),
-        store.hSet(realtimeKeys.activity, { [socketId]: String(at) }),
         store.incrBy(realtimeKeys.connections, 1)
       ])
       return { entry: { ...entry, socketId, lastActivity: at }, written: writes }
     },
 
-    /** A client event: records activity unless it was recorded less than the resolution ago. */
+    /** A client event: records activity unless it was recorded in this window (of the resolution) already. */
     touch (socketId: string): Promise<void> | undefined {
       const at = now()
-      const last = lastWrite.get(socketId)
-      if (last !== undefined && at - last < activityResolutionMs) return undefined
-      lastWrite.set(socketId, at)
+      if (writtenIn(socketId, at)) return undefined
       return store.hSet(realtimeKeys.activity, { [socketId]: String(at) })
     },
 
     /** The socket went: its entry (read before it is deleted), or null when there was none. */
     async remove (socketId: string): Promise<LiveSocket | null> {
-      lastWrite.delete(socketId)
+      written.delete(socketId)
       // Reads and deletes issued together (they run in this order): a socket recovered with the
       // same id, registered right after, is never deleted by this.
       const [raw, activity] = await Promise.all([

@@ -31,7 +31,7 @@ export interface RealtimeServiceOptions {
   now?: () => number
   /** CHANNEL_METADATA_MAX_BYTES: the largest room metadata `createRoom` stores (default 4096). */
   metadataMaxBytes?: number
-  /** How often a socket's activity is written at most (default 5 s). */
+  /** A socket's activity is written once per window this long (default 5 s). */
   activityResolutionMs?: number
   onError?: (err: unknown) => void
 }

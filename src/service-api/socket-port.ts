@@ -1,4 +1,5 @@
 import type { Namespace, Socket } from 'socket.io'
+import { addAnyListener } from '../socket/workarounds.js'
 
 /** Sockets by id or by Socket.IO room, on every instance. */
 export type SocketSelection = { sockets: string[] } | { rooms: string[] }
@@ -42,7 +43,7 @@ export function serviceApiSocketPort (nsp: Namespace): ServiceApiSocketPort {
     onClientEvent (listener) {
       // One listener shared by every socket (`this` is the socket): no closure per connection.
       function touched (this: Socket): void { listener(this.id) }
-      const onConnection = (socket: Socket) => { socket.onAny(touched) }
+      const onConnection = (socket: Socket) => { addAnyListener(socket, touched) }
       nsp.on('connection', onConnection)
       return () => { nsp.off('connection', onConnection) }
     },

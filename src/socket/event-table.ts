@@ -2,6 +2,7 @@ import type { Server, Socket } from 'socket.io'
 import type { Static, TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
 import { AppError, isAppError, toWireError, type WireError } from '../errors.js'
+import { addAnyListener } from './workarounds.js'
 
 type Ack = (reply: unknown) => void
 
@@ -178,7 +179,7 @@ export function createEventTable (table: Record<string, EventDefinition<any>>, o
     /** The schema each event's payload is checked against. */
     schemas: Object.fromEntries(events.map(e => [e.name, e.definition.schema])) as Record<string, TSchema>,
     bind (socket: Socket): void {
-      socket.onAny(onEvent)
+      addAnyListener(socket, onEvent)
     }
   }
 }

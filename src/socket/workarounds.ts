@@ -352,3 +352,19 @@ export function interceptOutgoing (socket: Socket, taker: OutgoingTake): () => v
     intercepted.delete(socket)
   }
 }
+
+/**
+ * `socket.onAny(listener)` without the spare room: Socket.IO 4 pushes onto its private
+ * `_anyListeners` array, for which V8 then reserves 17 slots (152 bytes, kept by every
+ * connection). Here the list is replaced by an exact-length copy with the listener appended
+ * (`concat`), the same list for Socket.IO, which reads the field on every event and copies it
+ * before calling. Every catch-all listener of a busy namespace should be added this way: one
+ * plain `onAny` on the socket brings the spare room back.
+ */
+export function addAnyListener (socket: Socket, listener: Parameters<Socket['onAny']>[0]): void {
+  const internals = socket as unknown as { _anyListeners?: unknown }
+  const current = internals._anyListeners
+  if (current === undefined) internals._anyListeners = [listener]
+  else if (Array.isArray(current)) internals._anyListeners = current.concat(listener)
+  else socket.onAny(listener)
+}

@@ -117,7 +117,7 @@ export const chatKeys = {
 export const realtimeKeys = {
   /** hash socketId → JSON {userId, username, displayName, instanceId, connectedAt} */
   sockets: 'realtime:sockets',
-  /** hash socketId → last client event (ms) */
+  /** hash socketId → last client event (ms); none before its first (its connectedAt then) */
   activity: 'realtime:activity',
   /** counter of connections accepted, cluster-wide */
   connections: 'realtime:connections',

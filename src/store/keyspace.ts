@@ -115,6 +115,10 @@ export function createKeyspace (now: () => number): Keyspace {
     string: new Map(), set: new Map(), hash: new Map(), zset: new Map()
   }
   const kinds = Object.keys(spaces) as Kind[]
+  // Expiry times in ms since `origin`: small integers (Smis, kept in the Map itself) for 24 days,
+  // where epoch times would box a 16-byte heap number per key with a TTL.
+  const origin = now()
+  const clock = (): number => now() - origin
   const expiries = new Map<string, number>()
 
   /** Deletes the key whatever it holds; whether it was there. */
@@ -127,7 +131,7 @@ export function createKeyspace (now: () => number): Keyspace {
   /** Whether the key has expired (it is deleted then). */
   function expired (key: string): boolean {
     const at = expiries.get(key)
-    if (at === undefined || at > now()) return false
+    if (at === undefined || at > clock()) return false
     remove(key)
     return true
   }
@@ -173,7 +177,7 @@ export function createKeyspace (now: () => number): Keyspace {
       return read(key, 'string') ?? null
     },
     set (key, value, ttlMs) {
-      const expiresAt = ttlMs === undefined ? undefined : now() + checkTtl(ttlMs)
+      const expiresAt = ttlMs === undefined ? undefined : clock() + checkTtl(ttlMs)
       if (!spaces.string.has(key)) remove(key)
       put(key, 'string', flat(value))
       if (expiresAt === undefined) expiries.delete(key)
@@ -188,13 +192,13 @@ export function createKeyspace (now: () => number): Keyspace {
     pexpire (key, ttlMs) {
       if (kindOf(key) === undefined) return false
       if (ttlMs <= 0) remove(key)
-      else expiries.set(key, now() + Math.ceil(ttlMs))
+      else expiries.set(key, clock() + Math.ceil(ttlMs))
       return true
     },
     pttl (key) {
       if (kindOf(key) === undefined) return -2
       const at = expiries.get(key)
-      return at === undefined ? -1 : Math.max(0, at - now())
+      return at === undefined ? -1 : Math.max(0, at - clock())
     },
     incrBy (key, by) {
       const current = read(key, 'string') ?? '0'
