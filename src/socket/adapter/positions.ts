@@ -12,7 +12,8 @@ export const UNKNOWN = '?'
 /** One delivery to a room: the log entry's id, and the room's id before it. */
 export interface Delivery { room: string, id: string, prev: string }
 
-interface RoomPosition { last: string, recent: Array<Delivery & { seq: number }> }
+/** `recent` is made on the room's first delivery: most rooms (a user's own) may never get one. */
+interface RoomPosition { last: string, recent?: Array<Delivery & { seq: number }> }
 
 /** What a session keeps of its rooms' positions when its socket leaves. */
 export interface PositionSnapshot {
@@ -29,7 +30,7 @@ export function createPositions (recentPerRoom: number) {
   return {
     /** A room gets its first local socket (its starting point comes with `start`). */
     open (room: string): void {
-      if (!rooms.has(room)) rooms.set(room, { last: UNKNOWN, recent: [] })
+      if (!rooms.has(room)) rooms.set(room, { last: UNKNOWN })
     },
     /** The room's log's newest id when the instance began to receive it ('0-0': empty). */
     start (room: string, id: string): void {
@@ -50,8 +51,9 @@ export function createPositions (recentPerRoom: number) {
       const position = rooms.get(room)
       if (position === undefined) return
       // No previous id in the header (an instance of an older release published it): as delivered here.
-      position.recent.push({ room, id, prev: prev === '' ? position.last : prev, seq: ++seq })
-      if (position.recent.length > recentPerRoom) position.recent.shift()
+      const recent = (position.recent ??= [])
+      recent.push({ room, id, prev: prev === '' ? position.last : prev, seq: ++seq })
+      if (recent.length > recentPerRoom) recent.shift()
       position.last = id
     },
     /** The newest delivery to any of these rooms: the offset a reply to a socket in them carries. */
@@ -72,7 +74,7 @@ export function createPositions (recentPerRoom: number) {
         const position = rooms.get(room)
         if (position === undefined) continue
         positions[room] = position.last
-        recent.push(...position.recent)
+        if (position.recent !== undefined) recent.push(...position.recent)
       }
       recent.sort((a, b) => a.seq - b.seq)
       return { positions, recent: recent.slice(-recentMax).map(({ room, id, prev }) => ({ room, id, prev })) }

@@ -15,13 +15,23 @@ export interface FanoutStats {
   published: number
 }
 
+/**
+ * One subscribed channel: its handler (a Set only once a second adapter wants the channel: a
+ * user's own room is one channel per connected user, so the common case holds one function),
+ * and the SSUBSCRIBE's promise until Redis answered it.
+ */
+interface Channel { handlers: ChannelHandler | Set<ChannelHandler>, ready: Promise<void> }
+
+const SUBSCRIBED = Promise.resolve()
+
 export function createSubscriptions (subscriber: RedisClient, onError: (err: unknown) => void) {
-  const channels = new Map<string, { handlers: Set<ChannelHandler>, ready: Promise<void> }>()
+  const channels = new Map<string, Channel>()
   const onMessage = (raw: Buffer, message: Buffer) => {
     const channel = raw.toString()
     const entry = channels.get(channel)
     if (entry === undefined) return
-    for (const handler of entry.handlers) handler(message, channel)
+    if (typeof entry.handlers === 'function') entry.handlers(message, channel)
+    else for (const handler of entry.handlers) handler(message, channel)
   }
   subscriber.on('smessageBuffer', onMessage)
 
@@ -30,16 +40,31 @@ export function createSubscriptions (subscriber: RedisClient, onError: (err: unk
     add (channel: string, handler: ChannelHandler): Promise<void> {
       const entry = channels.get(channel)
       if (entry !== undefined) {
-        entry.handlers.add(handler)
+        if (typeof entry.handlers === 'function') {
+          if (entry.handlers !== handler) entry.handlers = new Set([entry.handlers, handler])
+        } else {
+          entry.handlers.add(handler)
+        }
         return entry.ready
       }
-      const ready = subscriber.ssubscribe(channel).then(() => {}, onError)
-      channels.set(channel, { handlers: new Set([handler]), ready })
-      return ready
+      const created: Channel = { handlers: handler, ready: SUBSCRIBED }
+      // Once answered, the entry keeps the one shared resolved promise, not its own.
+      created.ready = subscriber.ssubscribe(channel).then(() => { created.ready = SUBSCRIBED }, onError)
+      channels.set(channel, created)
+      return created.ready
     },
     remove (channel: string, handler: ChannelHandler): void {
       const entry = channels.get(channel)
-      if (entry === undefined || !entry.handlers.delete(handler) || entry.handlers.size > 0) return
+      if (entry === undefined) return
+      if (typeof entry.handlers === 'function') {
+        if (entry.handlers !== handler) return
+      } else {
+        if (!entry.handlers.delete(handler)) return
+        if (entry.handlers.size > 0) {
+          if (entry.handlers.size === 1) entry.handlers = entry.handlers.values().next().value as ChannelHandler
+          return
+        }
+      }
       channels.delete(channel)
       subscriber.sunsubscribe(channel).catch(onError)
     },
