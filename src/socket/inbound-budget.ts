@@ -19,15 +19,24 @@ export interface InboundBudgetOptions {
 
 interface Bucket { tokens: number, at: number }
 
-/** One socket's account. */
-export interface SocketBudget {
-  own: Bucket
-  /** The shared bucket of the socket's IP, for anonymous sockets. */
-  ip: { key: string, bucket: Bucket } | undefined
+/** A socket's run of dropped events: made on its first drop. */
+interface Drops {
   /** When the current run of dropped events began; a second without a drop ends it. */
   overSince: number
   lastDropAt: number
   lastNoticeAt: number
+}
+
+/**
+ * One socket's account. Its own bucket is made full on its first event (a bucket full at
+ * connect and one made full at the first event admit exactly the same events), and its drops on
+ * its first drop: an idle socket holds two empty fields (issue 17: idle memory per connection).
+ */
+export interface SocketBudget {
+  own: Bucket | undefined
+  /** The shared bucket of the socket's IP, for anonymous sockets. */
+  ip: { key: string, bucket: Bucket } | undefined
+  drops: Drops | undefined
 }
 
 /** What one event of a socket comes to. */
@@ -74,7 +83,7 @@ export function createInboundBudget (options: InboundBudgetOptions) {
         shared.sockets++
         ip = { key: ipKey, bucket: shared.bucket }
       }
-      return { own: { tokens: burst, at: now }, ip, overSince: 0, lastDropAt: -Infinity, lastNoticeAt: -Infinity }
+      return { own: undefined, ip, drops: undefined }
     },
 
     /** The socket is gone: its IP's bucket goes with its last anonymous socket. */
@@ -87,15 +96,17 @@ export function createInboundBudget (options: InboundBudgetOptions) {
     /** Counts one event that arrived at `now` (ms, monotonic). */
     charge (account: SocketBudget, now: number): Verdict {
       // Both buckets pay for an admitted event; a refused one costs neither.
-      const own = take(account.own, now, rate, burst)
+      const bucket = (account.own ??= { tokens: burst, at: now })
+      const own = take(bucket, now, rate, burst)
       const ip = account.ip === undefined || !own || take(account.ip.bucket, now, ipRate, ipBurst)
       if (own && ip) return 'admit'
-      if (own) account.own.tokens += 1
-      if (now - account.lastDropAt > QUIET_MS) account.overSince = now
-      account.lastDropAt = now
-      if (now - account.overSince >= abuseMs) return 'disconnect'
-      if (now - account.lastNoticeAt < NOTICE_MS) return 'drop'
-      account.lastNoticeAt = now
+      if (own) bucket.tokens += 1
+      const drops = (account.drops ??= { overSince: 0, lastDropAt: -Infinity, lastNoticeAt: -Infinity })
+      if (now - drops.lastDropAt > QUIET_MS) drops.overSince = now
+      drops.lastDropAt = now
+      if (now - drops.overSince >= abuseMs) return 'disconnect'
+      if (now - drops.lastNoticeAt < NOTICE_MS) return 'drop'
+      drops.lastNoticeAt = now
       return 'drop-and-notify'
     },
 
