@@ -28,6 +28,13 @@ export function servicesSkipReason (): string | false {
   return 'DATABASE_URL and REDIS_URL not set: PostgreSQL + Redis mode skipped'
 }
 
+/**
+ * RW_TEST_FULL=1 (.ci/run sets it): the long sizes of the soak and the benchmark smoke run. Without it
+ * `npm test` runs the short form of the same checks and says so, to stay within minutes on 2 cores.
+ */
+export const fullRun = process.env.RW_TEST_FULL === '1'
+export const SHORT_RUN_NOTE = 'short form: RW_TEST_FULL=1 npx tap <file> runs the full size (CI does)'
+
 let pglite: Promise<Database> | undefined
 let snapshot: Promise<Blob> | undefined
 const freshDatabases = new Map<string, Promise<string>>()
