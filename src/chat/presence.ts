@@ -1,4 +1,5 @@
 import type { Coalescer } from '../presence/coalesce.js'
+import type { ChatEmission } from '../socket/emission.js'
 import type { UserStatusValue, Watchers } from '../presence/watchers.js'
 import type { ChatSocketPort, Delivery } from './delivery.js'
 import { scopeOf, type ChatUser, type RoomRef, type RoomView } from './types.js'
@@ -48,7 +49,9 @@ export function createChatPresence ({ delivery, sockets, watchers, coalescer }: 
     async status (userId: string, status: UserStatusValue): Promise<void> {
       const byInstance = await watchers.watchersByInstance(userId)
       if (byInstance.size === 0) return
-      await sockets.deliver([...byInstance].map(([instance, socketIds]) => ({ to: { sockets: socketIds, instance }, event: 'user:status' as const, payload: { userId, status } })))
+      const emissions: ChatEmission[] = []
+      for (const [instance, socketIds] of byInstance) emissions.push({ to: { sockets: socketIds, instance }, event: 'user:status', payload: { userId, status } })
+      await sockets.deliver(emissions)
     },
 
     /** A socket joined the room; first: the user's first socket there. */
