@@ -137,7 +137,11 @@ t.test('the demo as a product, in Chromium', { skip }, async (t) => {
   await t.test('a late joiner sees everyone already present; the list shows live occupancy', async (t) => {
     await tid(alice, 'public-room-name').fill('Lobby')
     await tid(alice, 'public-create').click()
+    // The id is put in the form when the create request answers: read before that, it is ''
+    // (under CI load Carol then joined room '' and never saw occupancy 2).
+    await tid(alice, 'public-status').filter({ hasText: 'Created "Lobby"' }).waitFor()
     const roomId = await tid(alice, 'public-room-id').inputValue()
+    t.match(roomId, /^[0-9a-f-]{36}$/, 'the new room\'s id is in the join form')
     await tid(alice, 'public-join').click()
     await tid(alice, 'public-occupancy').filter({ hasText: /^1$/ }).waitFor()
     const carol = await open('carol')
