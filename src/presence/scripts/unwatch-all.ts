@@ -1,11 +1,11 @@
 import { KEY_OF_LUA, watcherKeys } from '../../store/keys.js'
 import type { Script, SyncOps } from '../../store/types.js'
-import { watcherMember } from './watch.js'
+import { MEMBER_LUA, watcherMember } from './watch.js'
 
 // Forgets one socket's watchlist: out of each watched user's watchers, then the list itself.
-const FORGET_LUA = KEY_OF_LUA + `
+const FORGET_LUA = KEY_OF_LUA + MEMBER_LUA + `
 local function forget(iid, sid, watchers_pattern, watching_key)
-  local me = iid .. ' ' .. sid
+  local me = member(iid, sid)
   for _, uid in ipairs(redis.call('SMEMBERS', watching_key)) do
     redis.call('SREM', key_of(watchers_pattern, uid), me)
   end

@@ -9,7 +9,8 @@ export const OVER_CAP = -1
  * status goes to each instance that has watchers, to its sockets only (CONTRACT §6, §12).
  */
 export const watcherMember = (instanceId: string, socketId: string): string => `${instanceId} ${socketId}`
-const MEMBER_LUA = 'local function member(iid, sid) return iid .. \' \' .. sid end\n'
+/** `watcherMember` in Lua, for every script that writes or removes a member. */
+export const MEMBER_LUA = 'local function member(iid, sid) return iid .. \' \' .. sid end\n'
 
 /**
  * One socket starts watching users (the caller passes each id once).

@@ -190,16 +190,15 @@ export class ShardedAdapter extends ClusterAdapter {
     // Sockets all on one instance (the outbox's marker room): sent on that instance's channel only, not kept.
     const instance = instanceIn(opts.rooms)
     if (instance === this.uid) return Adapter.prototype.broadcast.call(this, packet, opts)
+    const encoded = JSON.stringify(this.messageOf(packet, opts))
+    this.stats.published++
     if (instance !== undefined) {
-      this.stats.published++
-      await this.client.spublish(responseChannel(this.options.prefix, this.nsp.name, instance), `\n${JSON.stringify(this.messageOf(packet, opts))}`).catch(() => {})
+      await this.client.spublish(responseChannel(this.options.prefix, this.nsp.name, instance), `\n${encoded}`).catch(() => {})
       return
     }
     // A broadcast to everyone or to several rooms comes back on the namespace's channel only.
     if (!this.subscribed) await this.ready
     const room = roomOf(opts.rooms)
-    const encoded = JSON.stringify(this.messageOf(packet, opts))
-    this.stats.published++
     try {
       if (this.keeps(packet, opts) && !looksLikeSocketId(room)) {
         const log = roomLog(this.options.prefix, this.nsp.name, room)
