@@ -27,6 +27,10 @@ else {
       JWT_SECRET,
       IP_HASH_SECRET,
       CHAT_MESSAGES_PER_MINUTE: '100000',
+      // Sends go one after another while a slot has no master, refused at once: past the inbound
+      // budget they would be dropped unanswered (CONTRACT §10) and only time out.
+      WS_EVENT_RATE: '100000',
+      WS_EVENT_BURST: '100000',
       REDIS_COMMAND_TIMEOUT_MS: '1000'
     }
     const [a, b] = await Promise.all([startInstance(t, env), startInstance(t, env)])
