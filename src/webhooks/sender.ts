@@ -31,11 +31,19 @@ export interface SenderOptions extends SenderTimes {
   maxInFlight?: number
   /** Events per POST. */
   maxBatch?: number
+  /**
+   * With no endpoint, a round stops after reading the endpoints, but for one full round this
+   * often (ms, default 30 s): deliveries left by a removed endpoint are still settled.
+   */
+  idleRoundMs?: number
 }
 
 export interface WebhookSender {
   start (): void
-  /** One round: renew the lease; if held, batch the outbox and start the due requests. */
+  /**
+   * One round: read the endpoints; renew the lease; if held, batch the outbox and start the due
+   * requests. With no endpoint only the read, but for one full round every `idleRoundMs`.
+   */
   tick (): Promise<void>
   /** Stops, aborts what is in flight, gives back its claims and the lease. */
   close (): Promise<void>
@@ -61,7 +69,9 @@ export function createWebhookSender (options: SenderOptions): WebhookSender {
   let running = false
   let round: Promise<void> | null = null
   let lastPrune = 0
+  let lastFullRound = 0
   let abandoned = false
+  const idleRoundMs = options.idleRoundMs ?? 30_000
 
   async function post (delivery: DueDelivery, endpoint: WebhookEndpoint, controller: AbortController): Promise<number> {
     const headers = signWebhook(endpoint.secret, delivery.id, Math.floor(Date.now() / 1000), delivery.body)
@@ -121,8 +131,13 @@ export function createWebhookSender (options: SenderOptions): WebhookSender {
   }
 
   async function tick (): Promise<void> {
-    if (!(await lease.acquire())) return
     const endpoints = await options.endpoints()
+    // No endpoint takes anything: reporters write no event (webhooks.wants), so a round would
+    // find nothing but what a removed endpoint left, and an idle server would run three SQL
+    // statements a second for it (most of its idle CPU on PGlite).
+    if (endpoints.length === 0 && Date.now() - lastFullRound < idleRoundMs) return
+    lastFullRound = Date.now()
+    if (!(await lease.acquire())) return
     await deliveries.fanOut(endpoints, MAX_EVENTS_PER_ROUND, maxBatch)
     const free = maxInFlight - inFlight.size
     if (free > 0) {

@@ -4,7 +4,6 @@ import type { Db } from '../db/index.js'
 import { createDeliveries, type Delivery, type DeliveryStatus } from './deliveries.js'
 import { acceptsEvent, createWebhookEndpoints, type WebhookEndpoint, type WebhookEndpoints } from './endpoints.js'
 import type { WebhookEvent, WebhookEventInput, WebhookEventType } from './events.js'
-import { repeat } from '../services/timer.js'
 import { createLease } from './lease.js'
 import { createWebhookMetrics } from './metrics.js'
 import { createOutbox, type DbExecutor } from './outbox.js'
@@ -48,10 +47,15 @@ export function createWebhooks (options: WebhooksOptions): Webhooks {
   const { db, instanceId, fromEnv, queueBound, registry, log } = options
   const deliveries = createDeliveries(db)
   const stored = createWebhookEndpoints(db, fromEnv)
-  // Each instance re-reads the endpoints itself: one added on another instance is seen a round later.
+  // Each instance re-reads the endpoints itself, as its sender's round begins: one added on
+  // another instance is seen a round later.
   let current: Array<Pick<WebhookEndpoint, 'events'>> = fromEnv
-  async function refresh (): Promise<void> { current = await stored.list() }
-  const refresher = repeat(options.batchIntervalMs, refresh, (err) => { log.warn({ err }, 'webhook endpoints not re-read') })
+  async function read (): Promise<WebhookEndpoint[]> {
+    const list = await stored.list()
+    current = list
+    return list
+  }
+  async function refresh (): Promise<void> { await read() }
   const endpoints: WebhookEndpoints = {
     list: () => stored.list(),
     async create (endpoint) { const created = await stored.create(endpoint); await refresh(); return created },
@@ -69,7 +73,7 @@ export function createWebhooks (options: WebhooksOptions): Webhooks {
     ...options,
     deliveries,
     lease: createLease(db, 'sender', instanceId, options.leaseTtlMs),
-    endpoints: () => endpoints.list(),
+    endpoints: read,
     metrics,
     log
   })
@@ -82,11 +86,9 @@ export function createWebhooks (options: WebhooksOptions): Webhooks {
     redeliver: (id) => deliveries.redeliver(id),
     sender,
     start () {
-      refresher.start()
       sender.start()
     },
     async stop () {
-      refresher.stop()
       await sender.close()
     },
     async close () {
