@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import cors from '@fastify/cors'
 import configPlugin, { type ConfigPluginOptions } from '../plugins/config.js'
@@ -110,13 +110,29 @@ export interface BuildOptions extends RealtimeOptions {
   fastify?: FastifyServerOptions
 }
 
+/** Whether a request URL is one of the probes' paths (`/health`, `/metrics`, under the prefix). */
+function quietPaths (prefix: string): (url: string | undefined) => boolean {
+  const paths = new Set([`${prefix}/health`, `${prefix}/metrics`])
+  return (url) => {
+    if (url === undefined) return false
+    const query = url.indexOf('?')
+    return paths.has(query === -1 ? url : url.slice(0, query))
+  }
+}
+
 /** A standalone roomwire app: Fastify with the realtime plugin, configured from env and options. */
 export async function buildApp (options: BuildOptions = {}): Promise<FastifyInstance> {
   const { fastify: fastifyOptions = {}, ...rest } = options
   const { env = process.env, instanceId: _id, ...overrides } = rest
   const config = loadConfig(env, overrides)
   const { logger, ...otherOptions } = fastifyOptions
+  const quiet = quietPaths(rest.prefix ?? '')
   const app: FastifyInstance = Fastify({
+    // Probes poll /health and /metrics: no access-log line per poll, and no child logger either
+    // (a pino child with the redaction settings was the largest cost of a /health request).
+    logController: new LogController({ disableRequestLogging: (request) => quiet(request.url) }),
+    childLoggerFactory: (parent, bindings, options, raw) =>
+      quiet(raw.url) ? parent : parent.child(bindings, options),
     // Redaction stays on when a caller passes logger options (a stream, a level) of its own.
     logger: logger === undefined || (typeof logger === 'object' && logger !== null)
       ? { level: config.logLevel, ...logRedaction, ...(logger ?? {}) }

@@ -1,5 +1,5 @@
 import closeWithGrace from 'close-with-grace'
-import { LogController, type FastifyServerOptions } from 'fastify'
+import type { FastifyServerOptions } from 'fastify'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig, loadDotEnv, type Config } from './config.js'
 
@@ -56,19 +56,13 @@ function readConfigOrExit (): Config {
   }
 }
 
-/** Probes poll these; an access-log line per poll drowns everything else. */
-const QUIET_PATHS = new Set(['/health', '/metrics'])
-
-/** Readable lines on a terminal (pino-pretty), JSON lines otherwise; no access log for probes. */
+/** Readable lines on a terminal (pino-pretty), JSON lines otherwise (buildApp leaves the probes out of the access log). */
 function loggingOptions (config: Config): FastifyServerOptions {
   const pretty = process.stdout.isTTY && !process.env.NO_PRETTY_LOGS
   return {
     logger: {
       level: config.logLevel,
       ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } } : {})
-    },
-    logController: new LogController({
-      disableRequestLogging: (request) => QUIET_PATHS.has(request.url.split('?', 1)[0])
-    })
+    }
   }
 }

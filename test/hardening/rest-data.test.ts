@@ -195,3 +195,24 @@ t.test('a query failing during a database outage is logged without its parameter
   t.notMatch(log, /scrypt|\$scrypt|outage_user|very-secret-password/, 'no hash, username or password')
   t.notMatch(log, /secret-in-query|header-token/, 'no query string, no authorization header')
 })
+
+t.test('probes (/health, /metrics) leave no access-log line; other requests do, with their reqId', async (t) => {
+  const lines: string[] = []
+  const stream = new Writable({ write (chunk, _encoding, done) { lines.push(String(chunk)); done() } })
+  const app = await buildApp({
+    database: await sharedPglite(),
+    env: { JWT_SECRET, IP_HASH_SECRET, DEMO_ENABLED: 'false', METRICS_ENABLED: 'true' },
+    fastify: { logger: { level: 'info', stream } }
+  })
+  t.teardown(() => app.close())
+  await app.ready()
+  const before = lines.length
+  t.equal((await app.inject({ url: '/health' })).statusCode, 200)
+  t.equal((await app.inject({ url: '/health?probe=1' })).statusCode, 200)
+  t.equal((await app.inject({ url: '/metrics' })).statusCode, 200)
+  t.same(lines.slice(before), [], 'nothing logged for the probes')
+  t.equal((await app.inject({ url: '/ready' })).statusCode, 200)
+  const logged = lines.slice(before).map((line) => JSON.parse(line) as { msg: string, reqId?: string })
+  t.same(logged.map((l) => l.msg), ['incoming request', 'request completed'], '/ready is logged')
+  t.ok(logged.every((l) => typeof l.reqId === 'string' && l.reqId !== ''), 'with its request id')
+})
