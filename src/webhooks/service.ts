@@ -55,11 +55,10 @@ export function createWebhooks (options: WebhooksOptions): Webhooks {
     current = list
     return list
   }
-  async function refresh (): Promise<void> { await read() }
   const endpoints: WebhookEndpoints = {
     list: () => stored.list(),
-    async create (endpoint) { const created = await stored.create(endpoint); await refresh(); return created },
-    async remove (id) { const removed = await stored.remove(id); await refresh(); return removed }
+    async create (endpoint) { const created = await stored.create(endpoint); await read(); return created },
+    async remove (id) { const removed = await stored.remove(id); await read(); return removed }
   }
   const outbox = createOutbox({
     db,
@@ -80,7 +79,7 @@ export function createWebhooks (options: WebhooksOptions): Webhooks {
   return {
     enqueue: (events, tx) => outbox.enqueue(events, tx),
     wants: (type) => current.some(endpoint => acceptsEvent(endpoint, type)),
-    refresh,
+    async refresh () { await read() },
     endpoints,
     listDeliveries: (query) => deliveries.list(query),
     redeliver: (id) => deliveries.redeliver(id),

@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http'
 import { Writable } from 'node:stream'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { buildApp } from '../../src/app.js'
 import { parseTrustProxy } from '../../src/config.js'
 import { clientAddress, trustFunction } from '../../src/net.js'
-import { createDatabase } from '../../src/db/index.js'
+import { createDatabase, type Database } from '../../src/db/index.js'
 import { ADMIN_API_KEY, IP_HASH_SECRET, JWT_SECRET, buildTestApp, modes, once, registerUser, sharedPglite } from '../helper.js'
 import { bearer, ChatClient, createChannel } from '../chat/fixtures.js'
 import { createRoom, inner, syncClient, request } from '../sync/fixtures.js'
@@ -158,29 +158,28 @@ t.test('TRUST_PROXY=1 is one hop (REST and sockets); TRUST_PROXY=true warns at s
   const handshake = { socket: { remoteAddress: '127.0.0.1' }, headers } as unknown as IncomingMessage
   t.equal(clientAddress(handshake, trustFunction(parseTrustProxy('1'))), '198.51.100.7', 'sockets: the same address')
 
-  const lines: string[] = []
-  const stream = new Writable({ write (chunk, _encoding, done) { lines.push(String(chunk)); done() } })
-  const warned = await buildApp({
-    database: await sharedPglite(),
-    env: { JWT_SECRET, IP_HASH_SECRET, TRUST_PROXY: 'true', DEMO_ENABLED: 'false' },
-    fastify: { logger: { level: 'warn', stream } }
-  })
-  t.teardown(() => warned.close())
-  await warned.ready()
+  const { lines } = await loggedApp(t, 'warn', { TRUST_PROXY: 'true' })
   t.match(lines.join(''), /TRUST_PROXY=true trusts every X-Forwarded-For/, 'the warning names the risk')
 })
 
-t.test('a query failing during a database outage is logged without its parameters', async (t) => {
+/** An app (demo off) whose log lines at `level` are collected in `lines`; closed at the end of `t`. */
+async function loggedApp (t: Test, level: string, env: Record<string, string>, database?: Database) {
   const lines: string[] = []
   const stream = new Writable({ write (chunk, _encoding, done) { lines.push(String(chunk)); done() } })
-  const database = await createDatabase({ dataDir: 'memory' })
   const app = await buildApp({
-    database,
-    env: { JWT_SECRET, IP_HASH_SECRET, DEMO_ENABLED: 'false' },
-    fastify: { logger: { level: 'info', stream } }
+    database: database ?? await sharedPglite(),
+    env: { JWT_SECRET, IP_HASH_SECRET, DEMO_ENABLED: 'false', ...env },
+    fastify: { logger: { level, stream } }
   })
+  // After an outage the close may fail on the database already closed.
   t.teardown(() => app.close().catch(() => {}))
   await app.ready()
+  return { app, lines }
+}
+
+t.test('a query failing during a database outage is logged without its parameters', async (t) => {
+  const database = await createDatabase({ dataDir: 'memory' })
+  const { app, lines } = await loggedApp(t, 'info', {}, database)
   await database.close()
   const res = await app.inject({
     method: 'POST',
@@ -197,15 +196,7 @@ t.test('a query failing during a database outage is logged without its parameter
 })
 
 t.test('probes (/health, /metrics) leave no access-log line; other requests do, with their reqId', async (t) => {
-  const lines: string[] = []
-  const stream = new Writable({ write (chunk, _encoding, done) { lines.push(String(chunk)); done() } })
-  const app = await buildApp({
-    database: await sharedPglite(),
-    env: { JWT_SECRET, IP_HASH_SECRET, DEMO_ENABLED: 'false', METRICS_ENABLED: 'true' },
-    fastify: { logger: { level: 'info', stream } }
-  })
-  t.teardown(() => app.close())
-  await app.ready()
+  const { app, lines } = await loggedApp(t, 'info', { METRICS_ENABLED: 'true' })
   const before = lines.length
   t.equal((await app.inject({ url: '/health' })).statusCode, 200)
   t.equal((await app.inject({ url: '/health?probe=1' })).statusCode, 200)
