@@ -23,6 +23,9 @@ if (!fullRun) t.comment(`bench smoke: scenarios ${SHORT.join(', ')} only, ${SHOR
 const services = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL)
 const runner = join(import.meta.dirname, '..', '..', 'dist', 'bench', 'run.js')
 
+/** The figures of bench/scenarios/fanout.ts maxSustained; redis.max.1 was null in a CI run (p99 217 ms at its one smoke step). */
+const MAX_SUSTAINED = /^(fanout\.max|redis\.max\.[12])$/
+
 interface Spread { n: number, median: number, min: number, max: number, halfRangePct: number }
 interface Figure { key: string, subject: { value: unknown }, baselines: Array<{ name: string, value: unknown, ratio: unknown, spread?: Spread }> }
 interface Scenario { id: string, status: string, reason?: string, figures: Figure[], series?: Record<string, unknown[]> }
@@ -78,9 +81,12 @@ t.test(`npm run bench -- --smoke${fullRun ? '' : ` --only ${SHORT.join(',')}`} w
     t.equal(scenario.status, 'ok', `${scenario.id}: ran${scenario.reason ? ` (${scenario.reason})` : ''}`)
     t.ok(scenario.figures.length > 0, `${scenario.id}: has figures`)
     for (const f of scenario.figures) {
-      // The highest rate with p99 ≤ 100 ms: none, on a machine loaded enough (a latency, not a failure).
-      if (f.key === 'fanout.max') {
-        t.ok(f.subject.value === null || Number.isFinite(f.subject.value), `${f.key}: a number or none (${f.subject.value})`)
+      // The highest rate sustained with p99 ≤ 100 ms (maxSustained: fanout.max, redis.max.1 and .2):
+      // none, on a machine loaded enough (a latency, not a failure), for the subject or a baseline.
+      if (MAX_SUSTAINED.test(f.key)) {
+        for (const v of [f.subject.value, ...f.baselines.map(b => b.value)]) {
+          t.ok(v === null || Number.isFinite(v), `${f.key}: a number or none (${v})`)
+        }
         continue
       }
       t.ok(Number.isFinite(f.subject.value), `${f.key}: a number (${f.subject.value})`)
