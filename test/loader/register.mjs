@@ -1,0 +1,12 @@
+// Loaded into every test process (.taprc `node-arg`; tap's TypeScript plugin, which would load
+// ts-node, is off). Registers ./hooks.mjs, which transpile the suite's TypeScript with esbuild.
+// When dist/ is as new as its sources (`npm test` builds first) the app's modules load from
+// dist/: the JavaScript tsc compiled, that `npm start` and the package run. When dist/ is
+// stale, or with RW_TEST_FROM_SOURCE=1, they load from the sources.
+import { register } from 'node:module'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { stale, SOURCES } from '../../scripts/build-state.js'
+
+const root = fileURLToPath(new URL('../../', import.meta.url))
+const dist = process.env.RW_TEST_FROM_SOURCE !== '1' && !stale(root)
+register('./hooks.mjs', import.meta.url, { data: { root: pathToFileURL(root).href, dist, sources: SOURCES } })
