@@ -32,15 +32,19 @@ export function initialize (data) {
 
 const ours = (url) => url.startsWith(root) && !url.includes('/node_modules/')
 
-export async function resolve (specifier, context, next) {
+// The hooks work both ways: registered with module.registerHooks (in the thread itself, `next`
+// answers at once) and with module.register (in the hooks thread, `next` answers a promise).
+const then = (value, use) => value instanceof Promise ? value.then(use) : use(value)
+
+export function resolve (specifier, context, next) {
   const parent = context.parentURL
   if (parent !== undefined && ours(parent) && specifier.endsWith('.js') && (specifier.startsWith('./') || specifier.startsWith('../'))) {
     const url = new URL(specifier, parent).href
     const ts = url.slice(0, -'.js'.length) + '.ts'
     if (ours(url) && !existsSync(fileURLToPath(url)) && existsSync(fileURLToPath(ts))) return { url: inDist(ts), format: 'module', shortCircuit: true }
   }
-  const resolved = await next(specifier, context)
-  return resolved.url.endsWith('.ts') && ours(resolved.url) ? { ...resolved, url: inDist(resolved.url), format: 'module' } : resolved
+  return then(next(specifier, context), (resolved) =>
+    resolved.url.endsWith('.ts') && ours(resolved.url) ? { ...resolved, url: inDist(resolved.url), format: 'module' } : resolved)
 }
 
 /** The build of a source under one of the built folders, when the build is used. */
@@ -49,8 +53,8 @@ function inDist (url) {
   return dist + url.slice(root.length, -'.ts'.length) + '.js'
 }
 
-export async function load (url, context, next) {
-  if (!url.endsWith('.ts') || url.endsWith('.d.ts') || !ours(url)) return await next(url, context)
+export function load (url, context, next) {
+  if (!url.endsWith('.ts') || url.endsWith('.d.ts') || !ours(url)) return next(url, context)
   const path = fileURLToPath(url)
   return { format: 'module', source: transpile(readFileSync(path, 'utf8'), path), shortCircuit: true }
 }
