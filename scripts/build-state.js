@@ -1,5 +1,5 @@
 // Whether dist/ is older than what it is built from: `scripts/build-if-stale.js` builds when it
-// is, and the test suite's loader (test/loader/) runs the built JavaScript only when it is not.
+// is, and the test suite's loader (scripts/test-loader/) runs the built JavaScript only when it is not.
 import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 

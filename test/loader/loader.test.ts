@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import t from 'tap'
 import { packageRoot } from '../../src/paths.js'
 
-// The suite's module hooks (test/loader/hooks.mjs), in this process and in fresh ones.
+// The suite's module hooks (scripts/test-loader/hooks.mjs), in this process and in fresh ones.
 
 const stale = execFileSync(process.execPath, ['--input-type=module', '-e', "console.log((await import('./scripts/build-state.js')).stale())"], { cwd: packageRoot, encoding: 'utf8' }).trim() === 'true'
 const built = !stale && process.env.RW_TEST_FROM_SOURCE !== '1'
@@ -17,7 +17,7 @@ t.test('this process loads the app from dist/ exactly when the build is fresh', 
 
 /** What a fresh process with the hooks prints for `script`. */
 function run (script: string, env: NodeJS.ProcessEnv = {}): string {
-  return execFileSync(process.execPath, ['--import=./test/loader/register.mjs', '--input-type=module', '-e', script], {
+  return execFileSync(process.execPath, ['--import=./scripts/test-loader/register.mjs', '--input-type=module', '-e', script], {
     cwd: packageRoot, env: { ...process.env, ...env }, encoding: 'utf8'
   }).trim()
 }

@@ -1,11 +1,11 @@
-// Loaded into every test process (.taprc `node-arg`; tap's TypeScript plugin, which would load
-// ts-node, is off). Registers ./hooks.mjs, which transpile the suite's TypeScript with esbuild.
+// Loaded into every test process (.taprc `node-arg`; with TAP_TYPE_STRIP_ONLY=1 tap's TypeScript
+// plugin loads no ts-node). Registers ./hooks.mjs, which transpile the suite's TypeScript with esbuild.
 // When dist/ is as new as its sources (`npm test` builds first) the app's modules load from
 // dist/: the JavaScript tsc compiled, that `npm start` and the package run. When dist/ is
 // stale, or with RW_TEST_FROM_SOURCE=1, they load from the sources.
 import module from 'node:module'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { stale, SOURCES } from '../../scripts/build-state.js'
+import { stale, SOURCES } from '../build-state.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const dist = process.env.RW_TEST_FROM_SOURCE !== '1' && !stale(root)
