@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url'
 
 let root = ''
 let dist = ''
-let built = []
+let sourcePrefixes = []
 let cacheDir = ''
 let optionsKey = ''
 let esbuild
@@ -24,13 +24,15 @@ const options = { loader: 'ts', format: 'esm', target: 'es2022', sourcemap: 'inl
 export function initialize (data) {
   root = data.root
   dist = data.dist ? `${root}dist/` : ''
-  built = data.sources.map((dir) => `${root}${dir}/`)
+  sourcePrefixes = data.sources.map((dir) => `${root}${dir}/`)
   cacheDir = join(fileURLToPath(root), '.tap', 'esbuild')
   const version = createRequire(root).resolve('esbuild/package.json')
   optionsKey = `${JSON.parse(readFileSync(version, 'utf8')).version}\0${JSON.stringify(options)}`
 }
 
 const ours = (url) => url.startsWith(root) && !url.includes('/node_modules/')
+// tsc's output imports only files that exist: nothing in dist/ needs the `.js` → `.ts` lookup.
+const mayImportTs = (parent) => ours(parent) && (dist === '' || !parent.startsWith(dist))
 
 // The hooks work both ways: registered with module.registerHooks (in the thread itself, `next`
 // answers at once) and with module.register (in the hooks thread, `next` answers a promise).
@@ -38,7 +40,7 @@ const then = (value, use) => value instanceof Promise ? value.then(use) : use(va
 
 export function resolve (specifier, context, next) {
   const parent = context.parentURL
-  if (parent !== undefined && ours(parent) && specifier.endsWith('.js') && (specifier.startsWith('./') || specifier.startsWith('../'))) {
+  if (parent !== undefined && mayImportTs(parent) && specifier.endsWith('.js') && (specifier.startsWith('./') || specifier.startsWith('../'))) {
     const url = new URL(specifier, parent).href
     const ts = url.slice(0, -'.js'.length) + '.ts'
     if (ours(url) && !existsSync(fileURLToPath(url)) && existsSync(fileURLToPath(ts))) return { url: inDist(ts), format: 'module', shortCircuit: true }
@@ -49,7 +51,7 @@ export function resolve (specifier, context, next) {
 
 /** The build of a source under one of the built folders, when the build is used. */
 function inDist (url) {
-  if (dist === '' || !built.some((prefix) => url.startsWith(prefix))) return url
+  if (dist === '' || !sourcePrefixes.some((prefix) => url.startsWith(prefix))) return url
   return dist + url.slice(root.length, -'.ts'.length) + '.js'
 }
 
