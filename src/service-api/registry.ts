@@ -21,17 +21,30 @@ export interface LiveSocket extends SocketEntry {
   lastActivity: number
 }
 
+/**
+ * An entry as stored: a JSON array `[connectedAt, instanceId, userId, username, displayName]`,
+ * not an object (the keys repeated in every one of a large hash were 55 of its ~140 characters).
+ */
+function encodeEntry (entry: SocketEntry): string {
+  return JSON.stringify([entry.connectedAt, entry.instanceId, entry.userId, entry.username, entry.displayName])
+}
+
 function parseEntry (raw: string | null): SocketEntry | null {
   if (raw === null) return null
   try {
-    const entry = JSON.parse(raw) as Partial<SocketEntry>
-    if (typeof entry.userId !== 'string' || typeof entry.instanceId !== 'string') return null
+    const parsed = JSON.parse(raw) as unknown
+    // An object is the layout before the array (an instance of an earlier version, same Redis).
+    const [connectedAt, instanceId, userId, username, displayName] = Array.isArray(parsed)
+      ? parsed as unknown[]
+      : [(parsed as Partial<SocketEntry>).connectedAt, (parsed as Partial<SocketEntry>).instanceId, (parsed as Partial<SocketEntry>).userId,
+          (parsed as Partial<SocketEntry>).username, (parsed as Partial<SocketEntry>).displayName]
+    if (typeof userId !== 'string' || typeof instanceId !== 'string') return null
     return {
-      userId: entry.userId,
-      username: typeof entry.username === 'string' ? entry.username : entry.userId,
-      displayName: typeof entry.displayName === 'string' ? entry.displayName : entry.userId,
-      instanceId: entry.instanceId,
-      connectedAt: Number(entry.connectedAt) || 0
+      userId,
+      username: typeof username === 'string' ? username : userId,
+      displayName: typeof displayName === 'string' ? displayName : userId,
+      instanceId,
+      connectedAt: Number(connectedAt) || 0
     }
   } catch {
     return null
@@ -101,11 +114,12 @@ export function createConnectionRegistry (options: ConnectionRegistryOptions) {
      */
     add (socketId: string, user: ChatUser): { entry: LiveSocket, written: Promise<unknown> } {
       const at = now()
-      writtenIn(socketId, at)
+      // Not marked written: an idle server would keep every socket connected in the last window
+      // in the set until the next event (its first event then writes the activity once).
       const entry: SocketEntry = { userId: user.id, username: user.username, displayName: user.displayName, instanceId, connectedAt: at }
       // No activity entry yet: a socket's last activity is its connect time until its first event.
       const writes = Promise.all([
-        store.hSet(realtimeKeys.sockets, { [socketId]: JSON.stringify(entry) }),
+        store.hSet(realtimeKeys.sockets, { [socketId]: encodeEntry(entry) }),
         store.incrBy(realtimeKeys.connections, 1)
       ])
       return { entry: { ...entry, socketId, lastActivity: at }, written: writes }

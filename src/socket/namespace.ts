@@ -81,7 +81,10 @@ interface Entry<S> {
   tail: Promise<unknown> | undefined
   /** The connect step's error, once it failed. */
   failure: { error: unknown } | undefined
-  /** Its inbound budget, when the server has one. */
+  /**
+   * Its inbound budget, when the server has one: an anonymous socket's from its connect (its IP's
+   * shared bucket counts it), a signed-in socket's from its first event (an idle one holds none).
+   */
   budget: SocketBudget | undefined
 }
 
@@ -160,9 +163,10 @@ export function defineNamespace<S, M extends ServerEventMap = ServerEventMap> (o
   /** Every event a socket sends, before anything else: charged to its budget, dropped when over. */
   function admit (socket: Socket, _event: unknown): boolean {
     const entry = entries.get(socket)
-    const budget = entry?.budget
-    if (budget === undefined) return true
-    const verdict = budgetOf(socket)!.charge(budget, performance.now())
+    const inbound = budgetOf(socket)
+    if (entry === undefined || inbound === undefined) return true
+    const now = performance.now()
+    const verdict = inbound.charge(entry.budget ??= inbound.open(now), now)
     if (verdict === 'admit') return true
     observerOf(io)?.dropped?.(options.name)
     if (verdict === 'drop-and-notify') outboxOf(socket.nsp).writeErrorAtOnce(socket, options.errorEvent, OVER_BUDGET)
@@ -189,7 +193,8 @@ export function defineNamespace<S, M extends ServerEventMap = ServerEventMap> (o
 
   nsp.on('connection', (socket: Socket) => {
     const session = options.session(socket)
-    const budget = budgetOf(socket)?.open(performance.now(), options.anonymousIp?.(session))
+    const ip = options.anonymousIp?.(session)
+    const budget = ip === undefined ? undefined : budgetOf(socket)?.open(performance.now(), ip)
     const entry: Entry<S> = { session, tail: undefined, failure: undefined, budget }
     entries.set(socket, entry)
     table.bind(socket)

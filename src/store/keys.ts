@@ -115,7 +115,7 @@ export const chatKeys = {
 
 /** The service API's connection registry and room activity (src/realtime). */
 export const realtimeKeys = {
-  /** hash socketId → JSON {userId, username, displayName, instanceId, connectedAt} */
+  /** hash socketId → JSON [connectedAt, instanceId, userId, username, displayName] (src/service-api/registry.ts) */
   sockets: 'realtime:sockets',
   /** hash socketId → last client event (ms); none before its first (its connectedAt then) */
   activity: 'realtime:activity',

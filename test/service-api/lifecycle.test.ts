@@ -84,7 +84,10 @@ t.test('the connection registry: liveness by instance, throttled activity, kick 
     t.same((await r1.pick(['s2', 'nope'])).map((s) => s.socketId), ['s2'])
     t.equal(await r1.totalConnections(), 3)
 
+    t.same(await one.hGetAll(realtimeKeys.activity), {}, 'no activity before a first event')
     clock += 500
+    await r1.touch('s1')
+    t.equal((await r1.get('s1'))!.lastActivity, clock, 'the first event is written')
     t.equal(r1.touch('s1'), undefined, 'within the resolution: not written')
     clock += 600
     await r1.touch('s1')
@@ -100,6 +103,10 @@ t.test('the connection registry: liveness by instance, throttled activity, kick 
     // a damaged entry counts as gone; purgeInstance drops an instance's entries
     await one.hSet(realtimeKeys.sockets, { bad: '{not json' })
     t.same((await r1.all()).map((s) => s.socketId), ['s1'])
+    // an entry in the layout before the array (an earlier version's instance on the same Redis)
+    await one.hSet(realtimeKeys.sockets, { old: JSON.stringify({ userId: 'u9', username: 'nan', displayName: 'Nan', instanceId: 'i1', connectedAt: 7 }) })
+    t.match(await r1.get('old'), { socketId: 'old', userId: 'u9', username: 'nan', displayName: 'Nan', instanceId: 'i1', connectedAt: 7 })
+    await one.hDel(realtimeKeys.sockets, 'old')
     alive.add('i2')
     await r2.add('s4', { id: 'u2', username: 'ben', displayName: 'Ben' }).written
     await r1.purgeInstance('i2')
