@@ -93,7 +93,13 @@ const OVER_BUDGET: WireError = { code: 'RATE_LIMITED', message: 'Too many events
 export function defineNamespace<S, M extends ServerEventMap = ServerEventMap> (options: NamespaceOptions<S, M>) {
   const { nsp, log } = options
   const io = nsp.server
-  const entries = new WeakMap<Socket, Entry<S>>()
+  // Each socket's entry, as a property of the socket under a symbol of this definition: read on
+  // every event, and a WeakMap entry cost an idle connection more heap than the property.
+  const ENTRY = Symbol(`roomwire entry ${options.name}`)
+  const entries = {
+    get: (socket: Socket): Entry<S> | undefined => (socket as unknown as Record<symbol, Entry<S> | undefined>)[ENTRY],
+    set: (socket: Socket, entry: Entry<S>): void => { (socket as unknown as Record<symbol, Entry<S>>)[ENTRY] = entry }
+  }
   const inflight = new Set<Promise<unknown>>()
   const outboxes = new WeakMap<Namespace, Outbox<M>>()
 

@@ -7,6 +7,7 @@ import type { RedisClient } from '../store/cluster.js'
 import type { Namespace, Server, ServerOptions, Socket } from 'socket.io'
 import { createAdapter } from '@socket.io/redis-streams-adapter'
 import { Adapter, SessionAwareAdapter, type BroadcastOptions } from 'socket.io-adapter'
+import { compactRooms } from './room-members.js'
 
 /** What SessionAwareAdapter keeps of a broadcast for connection state recovery (a private field), and its size. */
 interface StoredPacket { id: string, opts: BroadcastOptions, data: unknown[], emittedAt: number, size?: number }
@@ -86,6 +87,7 @@ export class ClosableSessionAwareAdapter extends SessionAwareAdapter {
       globalThis.setInterval = original
     }
     this.timers = timers
+    compactRooms(this)
     // The broadcast's wire encoding (made once for all its sockets) sizes what is stored: no
     // second JSON encode per broadcast. `_encode` is private in the typings, hence no override.
     const self = this as unknown as { _encode: (packet: unknown, opts: unknown) => unknown[] }

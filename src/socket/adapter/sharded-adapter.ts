@@ -13,6 +13,7 @@
 import type { Cluster, Redis } from 'ioredis'
 import type { Namespace } from 'socket.io'
 import { Adapter, ClusterAdapter, MessageType, type BroadcastOptions, type ClusterMessage, type ClusterResponse, type Session } from 'socket.io-adapter'
+import { compactRooms } from '../room-members.js'
 import { toOneLocalSocket } from '../workarounds.js'
 import { compareIds, instanceIn, looksLikeSocketId, offsetOf, responseChannel, roomChannel, roomLog, sessionKey } from './names.js'
 import { createPositions, type PositionSnapshot } from './positions.js'
@@ -89,6 +90,7 @@ export class ShardedAdapter extends ClusterAdapter {
     private readonly options: ShardedAdapterOptions
   ) {
     super(nsp)
+    compactRooms(this)
     if (options.instanceId !== undefined) (this as unknown as { uid: string }).uid = options.instanceId
     this.positions = createPositions(options.recentPerRoom)
     this.echoWaitMs = options.echoWaitMs ?? ECHO_WAIT_MS
