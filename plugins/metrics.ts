@@ -166,17 +166,22 @@ export default fp<MetricsPluginOptions>(async (app, opts) => {
   })
 
   // Issue 18: what this instance receives through Redis scales with the rooms it serves (sharded fan-out).
-  const fanoutSeen = { room: 0, namespace: 0, published: 0 }
-  new Counter({ // eslint-disable-line no-new
-    name: 'roomwire_adapter_messages_published_total',
-    help: 'Messages this instance published to Redis through the Socket.IO adapter (broadcasts and requests between instances); 0 without Redis',
+  const fanoutSeen = { room: 0, namespace: 0, published: 0, filled: 0 }
+  /** A counter that follows one of the adapter's tallies (they only grow). */
+  const fanoutCounter = (name: string, help: string, tally: 'published' | 'filled') => new Counter({
+    name,
+    help,
     registers,
     collect () {
-      const published = fanoutStatsOf(io)?.published ?? fanoutSeen.published
-      this.inc(published - fanoutSeen.published)
-      fanoutSeen.published = published
+      const value = fanoutStatsOf(io)?.[tally] ?? fanoutSeen[tally]
+      this.inc(value - fanoutSeen[tally])
+      fanoutSeen[tally] = value
     }
   })
+  fanoutCounter('roomwire_adapter_messages_published_total',
+    'Messages this instance published to Redis through the Socket.IO adapter (broadcasts and requests between instances); 0 without Redis', 'published')
+  fanoutCounter('roomwire_adapter_messages_filled_total',
+    "Kept broadcasts this instance read back from a room's recovery log because its subscription missed them (published while it reconnected to Redis, or during a failover), written to the room's sockets in the log's order; 0 without Redis", 'filled')
   new Counter({ // eslint-disable-line no-new
     name: 'roomwire_adapter_messages_received_total',
     help: "Published messages this instance received from Redis through the Socket.IO adapter: `room` on the channels of rooms with local members, `namespace` on the namespaces' own channels (broadcasts to everyone or to several rooms, requests between instances); 0 without Redis",

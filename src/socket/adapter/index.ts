@@ -37,7 +37,7 @@ export function createShardedFanout (client: RedisClient, options: ShardedFanout
   subscriber.on('error', onError)
   client.defineCommand('roomwirePublishKept', publishKept)
   const subscriptions = createSubscriptions(subscriber, onError)
-  const stats: FanoutStats = { received: { room: 0, namespace: 0 }, published: 0 }
+  const stats: FanoutStats = { received: { room: 0, namespace: 0 }, published: 0, filled: 0 }
   const adapterOptions: ShardedAdapterOptions = {
     prefix: options.prefix,
     maxPerRoom: options.maxPerRoom ?? 1_000,

@@ -43,6 +43,10 @@ export function createPositions (recentPerRoom: number) {
     has (room: string): boolean {
       return rooms.has(room)
     },
+    /** The newest log id written to the room's sockets here (UNKNOWN before its starting point; undefined: not followed). */
+    last (room: string): string | undefined {
+      return rooms.get(room)?.last
+    },
     /**
      * A kept broadcast written to the room's sockets; `prev` is the log's entry before it (the
      * script's answer, '0-0': none), exact even when the room's starting point was read after it.

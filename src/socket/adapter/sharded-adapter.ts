@@ -16,7 +16,7 @@ import { Adapter, ClusterAdapter, MessageType, type BroadcastOptions, type Clust
 import { compactRooms } from '../room-members.js'
 import { toOneLocalSocket } from '../workarounds.js'
 import { compareIds, instanceIn, looksLikeSocketId, offsetOf, responseChannel, roomChannel, roomLog, sessionKey } from './names.js'
-import { createPositions, type PositionSnapshot } from './positions.js'
+import { UNKNOWN, createPositions, type PositionSnapshot } from './positions.js'
 import { missedBroadcasts, reaches, receivedFrom, takeSession, type BroadcastMessage, type Missed, type RedisClient, type StoredSession } from './restore.js'
 import type { WithPublishKept } from './scripts.js'
 import type { FanoutStats, Subscriptions } from './subscriptions.js'
@@ -75,6 +75,11 @@ export class ShardedAdapter extends ClusterAdapter {
   private readonly echoes = new Map<string, () => void>()
   /** Own kept broadcasts handed back before their publish answered (the subscriber was quicker), by echoKey. */
   private readonly early = new Set<string>()
+  /**
+   * Rooms whose broadcasts this instance did not receive (a gap in the log's chain of ids) are
+   * being read from the room's log: the broadcasts that arrive meanwhile wait here, in order.
+   */
+  private readonly filling = new Map<string, Array<() => void>>()
   /** Echo waits this long at most (ECHO_WAIT_MS; tests set it longer, so that a lost echo shows). */
   private readonly echoWaitMs: number
   private closed = false
@@ -252,16 +257,60 @@ export class ShardedAdapter extends ClusterAdapter {
     if (offset !== '') {
       const room = roomOf(opts.rooms)
       const id = offset.slice(0, offset.indexOf('~'))
-      this.positions.delivered(room, id, prev)
-      for (const capture of this.captures) {
-        if (capture.rooms.has(room)) capture.missed.push({ room, id, data: [...packet.data, offset], opts: message.data.opts })
+      const waiting = this.filling.get(room)
+      if (waiting !== undefined) {
+        waiting.push(() => { this.deliverKept(message, opts, room, id, offset, prev) })
+        return
       }
-      packet.data.push(offset)
-      Adapter.prototype.broadcast.call(this, packet, opts)
-      if (message.uid === this.uid) this.echoed(echoKey(room, id))
+      const last = this.positions.last(room)
+      // The log's entry before this one is newer than the last written here: what is between was
+      // published while this instance's subscription was down (a reconnect, a failover). Read it
+      // from the log, write it first, then this.
+      if (last !== undefined && last !== UNKNOWN && prev !== '' && compareIds(prev, last) > 0) {
+        this.fill(room, last, prev, () => { this.deliverKept(message, opts, room, id, offset, prev) })
+        return
+      }
+      this.deliverKept(message, opts, room, id, offset, prev)
       return
     }
     Adapter.prototype.broadcast.call(this, packet, opts)
+  }
+
+  /** Reads a room's log after `last` up to `upTo` and writes it to the room's sockets, then what waited. */
+  private fill (room: string, last: string, upTo: string, next: () => void): void {
+    const waiting = [next]
+    this.filling.set(room, waiting)
+    const log = roomLog(this.options.prefix, this.nsp.name, room)
+    this.client.xrange(log, `(${last}`, upTo).then((entries) => {
+      let prev = last
+      for (const [id, fields] of entries) {
+        try {
+          const message = JSON.parse(fields[1]) as BroadcastMessage
+          this.stats.filled++
+          this.deliverKept(message, decodeOptions(message.data.opts), room, id, offsetOf(room, id), prev)
+        } catch {
+          // A damaged entry is skipped; the chain goes on from it.
+        }
+        prev = id
+      }
+    }, () => {
+      // Redis failed the read: what it held is not written here; the waiting broadcasts still are.
+    }).finally(() => {
+      this.filling.delete(room)
+      for (const deliver of waiting) deliver()
+    })
+  }
+
+  /** Writes a kept broadcast of `room` (log id `id`) to this instance's sockets. */
+  private deliverKept (message: BroadcastMessage, opts: BroadcastOptions, room: string, id: string, offset: string, prev: string): void {
+    const { packet } = message.data
+    this.positions.delivered(room, id, prev)
+    for (const capture of this.captures) {
+      if (capture.rooms.has(room)) capture.missed.push({ room, id, data: [...packet.data, offset], opts: message.data.opts })
+    }
+    packet.data.push(offset)
+    Adapter.prototype.broadcast.call(this, packet, opts)
+    if (message.uid === this.uid) this.echoed(echoKey(room, id))
   }
 
   private echoed (key: string): void {

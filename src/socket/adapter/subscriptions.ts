@@ -13,6 +13,8 @@ export interface FanoutStats {
   received: { room: number, namespace: number }
   /** Messages this instance published. */
   published: number
+  /** Kept broadcasts read back from a room's log: published while this instance's subscription was down. */
+  filled: number
 }
 
 /**
