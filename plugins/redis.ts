@@ -10,7 +10,7 @@ declare module 'fastify' {
 }
 
 export default fp(async (app) => {
-  const { redisUrl, redisClusterNodes, redisCommandTimeoutMs } = app.realtimeConfig
+  const { redisUrl, redisClusterNodes, redisCommandTimeoutMs, redisClusterSlotsRefreshMs } = app.realtimeConfig
   // connectRedis/connectCluster reject with a clear message when Redis cannot be reached, so ready() fails fast.
   // The store, the limiters and @fastify/rate-limit share this client, so its command timeout covers them all.
   let redis: RedisClient
@@ -18,6 +18,7 @@ export default fp(async (app) => {
     redis = await connectCluster({
       nodes: parseClusterNodes(redisClusterNodes),
       commandTimeoutMs: redisCommandTimeoutMs,
+      slotsRefreshMs: redisClusterSlotsRefreshMs,
       onError: (err) => { app.log.debug({ err }, 'redis cluster error') }
     })
   } else if (redisUrl !== undefined && redisUrl !== '') {

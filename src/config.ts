@@ -50,6 +50,8 @@ const settings = {
   presenceCoalesceMs: ['PRESENCE_COALESCE_MS', Ms(100)],
   // Issue 16 (faults): every Redis command of every client (store, adapter, limiter) gives up after this
   redisCommandTimeoutMs: ['REDIS_COMMAND_TIMEOUT_MS', Ms(2_000)],
+  // Issue 18: how often every Redis Cluster client reads the slot map when no command met a MOVED
+  redisClusterSlotsRefreshMs: ['REDIS_CLUSTER_SLOTS_REFRESH_MS', Ms(5_000)],
   logLevel: ['LOG_LEVEL', Type.Union([
     Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'),
     Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')

@@ -72,7 +72,7 @@ function adapterClient (config: Config): RedisClient | null {
   const duplicates: RedisOptions = { ...own, commandTimeout: undefined, blockingTimeout: commandTimeout }
   if (config.redisClusterNodes !== undefined && config.redisClusterNodes !== '') {
     // The offline queue stays on (as for one Redis): a command meeting a failover waits for the new master.
-    const { enableOfflineQueue: _failFast, ...shared } = clusterClientOptions(commandTimeout)
+    const { enableOfflineQueue: _failFast, ...shared } = clusterClientOptions(commandTimeout, config.redisClusterSlotsRefreshMs)
     const cluster = new Cluster(parseClusterNodes(config.redisClusterNodes), { ...shared, lazyConnect: true, redisOptions: own })
     const duplicate = cluster.duplicate.bind(cluster)
     cluster.duplicate = ((nodes?: Parameters<Cluster['duplicate']>[0], overrides: Parameters<Cluster['duplicate']>[1] = {}) =>

@@ -14,6 +14,8 @@ export interface ConnectClusterOptions {
   connectTimeoutMs?: number
   /** REDIS_COMMAND_TIMEOUT_MS, for every command on every node; default 2 s. */
   commandTimeoutMs?: number
+  /** REDIS_CLUSTER_SLOTS_REFRESH_MS: the slot map is read this often besides on MOVED; default 5 s. */
+  slotsRefreshMs?: number
   /** Connection errors after start-up (reconnects are automatic); a logger, typically. */
   onError?: (err: Error) => void
 }
@@ -24,14 +26,17 @@ export interface ConnectClusterOptions {
  * (MOVED, CLUSTERDOWN, TRYAGAIN while a replica is promoted) is retried by ioredis itself
  * within the command timeout.
  */
-export function clusterClientOptions (commandTimeoutMs = 2000): ClusterOptions {
+export function clusterClientOptions (commandTimeoutMs = 2000, slotsRefreshMs = 5000): ClusterOptions {
   return {
     enableOfflineQueue: false,
     retryDelayOnFailover: 100,
     retryDelayOnClusterDown: 100,
     retryDelayOnTryAgain: 100,
-    // A promoted replica is found by the next refresh even when no command meets a MOVED.
-    slotsRefreshInterval: 1000,
+    // A promoted replica is found by the next refresh even when no command meets a MOVED (or a
+    // closed connection, which refreshes too). Each refresh opens a connection, reads CLUSTER
+    // SLOTS and rebuilds the 16,384-slot map (and the sharded subscribers' copy): every second,
+    // for every client of every instance, it was a few percent of a busy instance's CPU.
+    slotsRefreshInterval: slotsRefreshMs,
     redisOptions: { commandTimeout: commandTimeoutMs, maxRetriesPerRequest: 1 }
   }
 }
@@ -42,8 +47,8 @@ export function describeNodes (nodes: ClusterNode[]): string {
 
 /** Opens an ioredis Cluster and checks it answers; rejects, saying why, when the cluster is unreachable or down. */
 export async function connectCluster (options: ConnectClusterOptions): Promise<Cluster> {
-  const { nodes, connectTimeoutMs = 5000, commandTimeoutMs, onError } = options
-  const base = clusterClientOptions(commandTimeoutMs)
+  const { nodes, connectTimeoutMs = 5000, commandTimeoutMs, slotsRefreshMs, onError } = options
+  const base = clusterClientOptions(commandTimeoutMs, slotsRefreshMs)
   const cluster = new Cluster(nodes, {
     ...base,
     lazyConnect: true,

@@ -31,7 +31,11 @@ else {
       // budget they would be dropped unanswered (CONTRACT §10) and only time out.
       WS_EVENT_RATE: '100000',
       WS_EVENT_BURST: '100000',
-      REDIS_COMMAND_TIMEOUT_MS: '1000'
+      REDIS_COMMAND_TIMEOUT_MS: '1000',
+      // A client that met no MOVED (the /ready probe pings every master it knows) finds the
+      // promoted replica at its next slot refresh: 5 s by default, a second here (the cluster's
+      // node timeout is a second too).
+      REDIS_CLUSTER_SLOTS_REFRESH_MS: '1000'
     }
     const [a, b] = await Promise.all([startInstance(t, env), startInstance(t, env)])
     const register = async (name: string) => (await post(`${a.url}/api/auth/register`, { username: `${name}${randomUUID().slice(0, 6)}`, password: 'correct horse battery' })).body
