@@ -32,12 +32,11 @@ function encodeEntry (entry: SocketEntry): string {
 function parseEntry (raw: string | null): SocketEntry | null {
   if (raw === null) return null
   try {
-    const parsed = JSON.parse(raw) as unknown
+    const parsed = JSON.parse(raw) as unknown[] | Partial<SocketEntry>
     // An object is the layout before the array (an instance of an earlier version, same Redis).
     const [connectedAt, instanceId, userId, username, displayName] = Array.isArray(parsed)
-      ? parsed as unknown[]
-      : [(parsed as Partial<SocketEntry>).connectedAt, (parsed as Partial<SocketEntry>).instanceId, (parsed as Partial<SocketEntry>).userId,
-          (parsed as Partial<SocketEntry>).username, (parsed as Partial<SocketEntry>).displayName]
+      ? parsed
+      : [parsed.connectedAt, parsed.instanceId, parsed.userId, parsed.username, parsed.displayName]
     if (typeof userId !== 'string' || typeof instanceId !== 'string') return null
     return {
       userId,

@@ -284,12 +284,11 @@ export class ShardedAdapter extends ClusterAdapter {
     this.client.xrange(log, `(${last}`, upTo).then((entries) => {
       let prev = last
       for (const [id, fields] of entries) {
-        try {
-          const message = JSON.parse(fields[1]) as BroadcastMessage
+        let message: BroadcastMessage | undefined
+        try { message = JSON.parse(fields[1]) as BroadcastMessage } catch { /* a damaged entry is skipped; the chain goes on from it */ }
+        if (message !== undefined) {
           this.stats.filled++
           this.deliverKept(message, decodeOptions(message.data.opts), room, id, offsetOf(room, id), prev)
-        } catch {
-          // A damaged entry is skipped; the chain goes on from it.
         }
         prev = id
       }
