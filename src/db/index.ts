@@ -4,6 +4,7 @@ import type { NodePgDatabase } from 'drizzle-orm/node-postgres'
 import { sql } from 'drizzle-orm'
 import * as schema from './schema/index.js'
 import { migrationsFolder } from '../paths.js'
+import { lockDataDir } from './data-dir-lock.js'
 
 /** Both backends speak PostgreSQL through drizzle; the node-postgres type stands for both. */
 export type Db = NodePgDatabase<typeof schema>
@@ -68,12 +69,18 @@ async function createPostgres (url: string): Promise<Database> {
 }
 
 async function createPglite (dataDir: string, snapshot?: Blob): Promise<Database> {
-  const { client, db } = await openPglite(dataDir, snapshot)
+  const { client, db, release } = await openPglite(dataDir, snapshot)
   return {
     db: db as unknown as Db,
     kind: 'pglite',
     async ping () { await client.query('select 1') },
-    async close () { await client.close() }
+    async close () {
+      try {
+        await client.close()
+      } finally {
+        release()
+      }
+    }
   }
 }
 
@@ -83,18 +90,27 @@ async function openPglite (dataDir: string, snapshot?: Blob) {
   const { drizzle } = await import('drizzle-orm/pglite')
   const { migrate } = await import('drizzle-orm/pglite/migrator')
   let client
+  let release = () => {}
   if (dataDir === 'memory') {
     client = new PGlite(snapshot ? { loadDataDir: snapshot } : {})
   } else {
     const dir = resolve(dataDir)
     mkdirSync(dir, { recursive: true })
+    // Before PGlite touches the directory: a second process on it would damage the cluster.
+    release = lockDataDir(dir)
     client = new PGlite(dir)
   }
-  await client.waitReady
-  const db = drizzle(client, { schema })
-  // Against a snapshot this only reads the journal: every migration is applied already.
-  await migrate(db, { migrationsFolder })
-  return { client, db }
+  try {
+    await client.waitReady
+    const db = drizzle(client, { schema })
+    // Against a snapshot this only reads the journal: every migration is applied already.
+    await migrate(db, { migrationsFolder })
+    return { client, db, release }
+  } catch (err) {
+    await client.close().catch(() => {})
+    release()
+    throw err
+  }
 }
 
 /** A fresh in-memory cluster with every migration applied, dumped for `pgliteSnapshot`. */
