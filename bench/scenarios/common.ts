@@ -138,6 +138,19 @@ export const LABELS: Record<string, string> = {
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** PGlite directories under the run's DATA_DIR that no running server holds. */
+const freeDataDirs: string[] = []
+let dataDirs = 0
+
+/**
+ * A PGlite directory of its own for a roomwire server on PGlite (one directory serves one
+ * process): one a stopped server left, so that initdb is paid once per server up at a time.
+ */
+function takeDataDir (env: Record<string, string>): string | undefined {
+  if (env.DATABASE_URL || !env.DATA_DIR || env.DATA_DIR === 'memory') return undefined
+  return freeDataDirs.pop() ?? join(env.DATA_DIR, String(dataDirs++))
+}
+
 export async function start (ctx: Context, kind: ServerKind, env: Record<string, string> = {}): Promise<ServerHandle> {
   // --cpu-prof: every roomwire server of the scenario writes its profile into the scenario's folder.
   const execArgv = kind === 'roomwire' && ctx.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(ctx.cpuProfileDir, ctx.scenarioId)}`] : []
@@ -148,7 +161,19 @@ export async function start (ctx: Context, kind: ServerKind, env: Record<string,
   const kept = reuse ? ctx.reused.get(key) : undefined
   if (kept) return { ...kept, stop: async () => {} }
   ctx.progress.step(`starting ${LABELS[kind]}`)
-  const server = await startServer(kind, { env: kind === 'roomwire' ? { ...ctx.roomwireEnv, ...env } : env, execArgv })
+  const roomwireEnv = kind === 'roomwire' ? { ...ctx.roomwireEnv, ...env } : undefined
+  const dataDir = roomwireEnv ? takeDataDir(roomwireEnv) : undefined
+  let server: ServerHandle
+  try {
+    server = await startServer(kind, { env: roomwireEnv ? { ...roomwireEnv, ...(dataDir ? { DATA_DIR: dataDir } : {}) } : env, execArgv })
+  } catch (err) {
+    if (dataDir) freeDataDirs.push(dataDir)
+    throw err
+  }
+  if (dataDir) {
+    const stop = server.stop
+    server = { ...server, stop: async () => { try { await stop() } finally { freeDataDirs.push(dataDir) } } }
+  }
   // A settled process: its start-up garbage collected, its JIT warm on the next requests.
   await server.memory()
   if (!reuse) return server
