@@ -67,6 +67,11 @@ export async function rest (ctx: Context): Promise<ScenarioOutput> {
         [['bare-fastify', values(health, 'bare-fastify', 'requestsPerSecond')]]),
       repeatedFigure('rest.health.p99', 'GET /health p99 latency', 'ms', 'lower', ['roomwire', values(health, 'roomwire', 'p99Ms')],
         [['bare-fastify', values(health, 'bare-fastify', 'p99Ms')]]),
+      // The same app on PostgreSQL: whether an open PGlite (its WASM heap in the process) costs /health.
+      ...(health['roomwire-pg']
+        ? [repeatedFigure('rest.health.pg.rps', 'GET /health requests/s, on PostgreSQL (no PGlite in the process)', 'requests/s', 'higher',
+            ['roomwire-pg', values(health, 'roomwire-pg', 'requestsPerSecond')], [['bare-fastify', values(health, 'bare-fastify', 'requestsPerSecond')]])]
+        : []),
       ...subjects.flatMap((name) => {
         const where = name === 'roomwire-pg' ? 'PostgreSQL' : 'PGlite'
         const key = name === 'roomwire-pg' ? 'rest.join.pg' : 'rest.join'
