@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LOCK_FILE, lockDataDir } from '../../src/db/data-dir-lock.js'
 import { startInstance } from '../cluster/fixtures/processes.js'
+import { post } from '../cluster/fixtures/clients.js'
 
 /**
  * One PGlite directory serves one process: two processes on one DATA_DIR both appeared to work,
@@ -48,11 +49,8 @@ t.test('a second server on one DATA_DIR exits with the reason; the first keeps w
   const dir = tempDir(t)
   const env = { DATA_DIR: dir, JWT_SECRET: 'lock-test-jwt-secret-0123456789abcdef', IP_HASH_SECRET: 'lock-test-ip-secret-0123456789abcdef' }
   const first = await startInstance(t, env)
-  const registered = await fetch(`${first.url}/api/auth/register`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'locktest', password: 'lock test password 123' })
-  })
+  const credentials = { username: 'locktest', password: 'lock test password 123' }
+  const registered = await post(`${first.url}/api/auth/register`, credentials)
   t.equal(registered.status, 201, 'the first server writes')
   const second = await startInstance(t, env).then(() => null, (err: Error) => err.message)
   t.match(second, /instance exited early[\s\S]*DATA_DIR .* is in use by process/, 'the second exits, naming the holder')
@@ -60,10 +58,6 @@ t.test('a second server on one DATA_DIR exits with the reason; the first keeps w
   first.child.kill('SIGKILL')
   await first.exited
   const restarted = await startInstance(t, env)
-  const login = await fetch(`${restarted.url}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'locktest', password: 'lock test password 123' })
-  })
+  const login = await post(`${restarted.url}/api/auth/login`, credentials)
   t.equal(login.status, 200, 'after the kill -9 the stale lock is taken over and the user written before is there')
 })
