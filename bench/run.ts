@@ -122,7 +122,7 @@ async function main (): Promise<number> {
   }
   const selected = scenarios.filter(s => !only || only.includes(s.id))
   // memory measures roomwire with its store in Redis too, when REDIS_URL is set; rest on PostgreSQL.
-  const needsServices = selected.some(s => ['ack', 'redis', 'shard', 'memory', 'rest'].includes(s.id))
+  const needsServices = selected.some(s => ['ack', 'redis', 'shard', 'memory', 'rest', 'rooms'].includes(s.id))
   const prepared = needsServices ? await services.prepare() : {}
   const clients: ClientHandle[] = await Promise.all(Array.from({ length: clientCount }, (_, i) => startClient(i)))
   const ctx: Context = {

@@ -135,12 +135,15 @@ export async function fanout (ctx: Context): Promise<ScenarioOutput> {
 
 /**
  * Many rooms of 10 members, one of each publishing (members hear it, the publisher too): every
- * server up at once, interleaved repetitions.
+ * server up at once, interleaved repetitions. With the run's PostgreSQL, roomwire runs a second
+ * time on it: code rooms never touch the database, so the two differ only by PGlite being loaded
+ * in the process or not.
  */
 export async function manyRooms (ctx: Context): Promise<ScenarioOutput> {
   const { rooms, roomRate, reps, cpuStepMs } = ctx.sizes
+  const onPg: Arm[] = ctx.databaseUrl ? [{ name: 'roomwire-pg', kind: 'roomwire', env: { DATABASE_URL: ctx.databaseUrl } }] : []
   // Socket i is member ⌊i / rooms⌋ of room i % rooms: publishers alternate between clients.
-  const results = await interleavedSteps(ctx, TARGETS, (kind) => specs(kind, rooms * 10, (i) => ({
+  const results = await interleavedSteps(ctx, [...TARGETS, ...onPg], (kind) => specs(kind, rooms * 10, (i) => ({
     user: `r${i % rooms}-m${Math.floor(i / rooms)}`, rooms: [`R${i % rooms}`], publisher: i < rooms, record: true
   })), roomRate, 10, `${rooms} rooms of 10`)
   const fig = (key: keyof LatencyStep, label: string, unit: string, better: 'higher' | 'lower') => repeatedFigure(
@@ -149,13 +152,21 @@ export async function manyRooms (ctx: Context): Promise<ScenarioOutput> {
   return {
     details: [
       `${rooms} rooms × 10 members (distinct users), one publisher per room at ${roomRate} msg/s (${rooms * roomRate} msg/s in all); every member records, the publisher too`,
-      `all three servers up with their own sockets, ${reps} interleaved repetitions (A B C, B C A, …) of ${cpuStepMs / 1000} s; each value the median of its repetitions, each ratio the median of the per-repetition ratios ± half their range`
+      `all ${TARGETS.length + onPg.length} servers up with their own sockets, ${reps} interleaved repetitions (A B C, B C A, …) of ${cpuStepMs / 1000} s; each value the median of its repetitions, each ratio the median of the per-repetition ratios ± half their range`,
+      onPg.length > 0
+        ? 'roomwire on PGlite (the embedded default) and again on the run\'s PostgreSQL: code rooms never query the database, so `rooms.pg.*` shows what PGlite loaded in the process costs'
+        : 'DATABASE_URL unset: roomwire on PGlite only (no `rooms.pg.*` figures)'
     ],
     figures: [
       fig('deliveriesPerSecond', 'deliveries/s', 'deliveries/s', 'higher'),
       fig('deliveriesPerServerCpuSecond', 'deliveries per server CPU-second', 'deliveries/CPU-s', 'higher'),
       fig('p50Ms', 'p50 latency', 'ms', 'lower'),
-      fig('p99Ms', 'p99 latency', 'ms', 'lower')
+      fig('p99Ms', 'p99 latency', 'ms', 'lower'),
+      ...(results['roomwire-pg']
+        ? [repeatedFigure('rooms.pg.deliveriesPerServerCpuSecond', 'deliveries per server CPU-second, roomwire on PostgreSQL (no PGlite in the process)',
+            'deliveries/CPU-s', 'higher', ['roomwire-pg', pickAll(results['roomwire-pg'], 'deliveriesPerServerCpuSecond')],
+            [['bare-socketio', pickAll(results['bare-socketio'], 'deliveriesPerServerCpuSecond')], ['roomwire', pickAll(results.roomwire, 'deliveriesPerServerCpuSecond')]])]
+        : [])
     ]
   }
 }
