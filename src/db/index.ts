@@ -5,6 +5,8 @@ import { sql } from 'drizzle-orm'
 import * as schema from './schema/index.js'
 import { migrationsFolder } from '../paths.js'
 import { lockDataDir } from './data-dir-lock.js'
+import { startPgliteWorker, type PgliteClient } from './pglite-client.js'
+import type { PGlite } from '@electric-sql/pglite'
 
 /** Both backends speak PostgreSQL through drizzle; the node-postgres type stands for both. */
 export type Db = NodePgDatabase<typeof schema>
@@ -84,39 +86,44 @@ async function createPglite (dataDir: string, snapshot?: Blob): Promise<Database
   }
 }
 
-/** PGlite on `dataDir` (or in memory, from `snapshot` when given), migrated. */
+/**
+ * PGlite on `dataDir` (or in memory, from `snapshot` when given), migrated, in a thread of its
+ * own (`pglite-client.ts`): its queries and its heap stay off the sockets' thread.
+ */
 async function openPglite (dataDir: string, snapshot?: Blob) {
-  const { PGlite } = await import('@electric-sql/pglite')
   const { drizzle } = await import('drizzle-orm/pglite')
   const { migrate } = await import('drizzle-orm/pglite/migrator')
-  let client
+  let dir = 'memory'
   let release = () => {}
-  if (dataDir === 'memory') {
-    client = new PGlite(snapshot ? { loadDataDir: snapshot } : {})
-  } else {
-    const dir = resolve(dataDir)
+  if (dataDir !== 'memory') {
+    dir = resolve(dataDir)
     mkdirSync(dir, { recursive: true })
     // Before PGlite touches the directory: a second process on it would damage the cluster.
     release = lockDataDir(dir)
-    client = new PGlite(dir)
   }
+  let client: PgliteClient | undefined
   try {
-    await client.waitReady
-    const db = drizzle(client, { schema })
+    client = await startPgliteWorker({ dataDir: dir, snapshot })
+    // drizzle-orm's pglite driver uses only what the worker's client has (query, exec, transaction).
+    const db = drizzle(client as unknown as PGlite, { schema })
     // Against a snapshot this only reads the journal: every migration is applied already.
     await migrate(db, { migrationsFolder })
     return { client, db, release }
   } catch (err) {
-    await client.close().catch(() => {})
+    await client?.close().catch(() => {})
     release()
     throw err
   }
 }
 
-/** A fresh in-memory cluster with every migration applied, dumped for `pgliteSnapshot`. */
+/** A fresh in-memory cluster with every migration applied, dumped for `pgliteSnapshot` (in this thread: a dump is a Blob of PGlite's). */
 export async function snapshotPglite (): Promise<Blob> {
-  const { client } = await openPglite('memory')
+  const { PGlite } = await import('@electric-sql/pglite')
+  const { drizzle } = await import('drizzle-orm/pglite')
+  const { migrate } = await import('drizzle-orm/pglite/migrator')
+  const client = new PGlite()
   try {
+    await migrate(drizzle(client, { schema }), { migrationsFolder })
     return await client.dumpDataDir('none')
   } finally {
     await client.close()
