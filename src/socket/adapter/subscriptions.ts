@@ -25,6 +25,9 @@ export interface FanoutStats {
 interface Channel { handlers: ChannelHandler | Set<ChannelHandler>, ready: Promise<void> }
 
 const SUBSCRIBED = Promise.resolve()
+const RETRIES_BEFORE_ANSWER = 4
+/** 25, 50, 100… ms, at most 1 s, between attempts. */
+const retryDelayMs = (failures: number): number => Math.min(1000, 25 * 2 ** failures)
 
 export function createSubscriptions (subscriber: RedisClient, onError: (err: unknown) => void) {
   const channels = new Map<string, Channel>()
@@ -36,6 +39,31 @@ export function createSubscriptions (subscriber: RedisClient, onError: (err: unk
     else for (const handler of entry.handlers) handler(message, channel)
   }
   subscriber.on('smessageBuffer', onMessage)
+
+  /**
+   * SSUBSCRIBE, sent again after a failure (a cluster still settling its slots answers MOVED or
+   * CLUSTERDOWN; a connection drops) for as long as the channel is wanted: an entry whose
+   * subscription failed once used to stay, believed subscribed, and the instance never heard
+   * the room again. Resolves once Redis confirmed it, or after RETRIES_BEFORE_ANSWER failures
+   * (a join must not wait out an outage; the retries go on).
+   */
+  function subscribe (channel: string, entry: Channel): Promise<void> {
+    return new Promise((resolve) => {
+      const attempt = (failures: number) => {
+        subscriber.ssubscribe(channel).then(() => {
+          // Once answered, the entry keeps the one shared resolved promise, not its own.
+          entry.ready = SUBSCRIBED
+          resolve()
+        }, (err: unknown) => {
+          onError(err)
+          if (failures + 1 >= RETRIES_BEFORE_ANSWER) resolve()
+          if (channels.get(channel) !== entry) return resolve()
+          setTimeout(() => { if (channels.get(channel) === entry) attempt(failures + 1) }, retryDelayMs(failures)).unref()
+        })
+      }
+      attempt(0)
+    })
+  }
 
   return {
     /** Resolves once Redis confirmed the subscription (never rejects: a failure is logged). */
@@ -50,8 +78,7 @@ export function createSubscriptions (subscriber: RedisClient, onError: (err: unk
         return entry.ready
       }
       const created: Channel = { handlers: handler, ready: SUBSCRIBED }
-      // Once answered, the entry keeps the one shared resolved promise, not its own.
-      created.ready = subscriber.ssubscribe(channel).then(() => { created.ready = SUBSCRIBED }, onError)
+      created.ready = subscribe(channel, created)
       channels.set(channel, created)
       return created.ready
     },
