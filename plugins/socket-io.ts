@@ -4,7 +4,6 @@ import { parseCorsOrigin } from '../src/config.js'
 import { drainConnections } from '../src/socket/drain.js'
 import { createInboundBudget, limitInbound } from '../src/socket/inbound-budget.js'
 import { dropSlowConsumers } from '../src/socket/slow-consumers.js'
-import { batchWrites } from '../src/socket/write-batching.js'
 import { crossInstanceAdapter } from '../src/socket/cross-instance.js'
 import { boundedSessionAwareAdapter, namespacesOf } from '../src/socket/workarounds.js'
 
@@ -64,8 +63,6 @@ export default fp<SocketIoPluginOptions>(async (app, opts) => {
   }
   const io = new Server(app.server, serverOptions)
   app.decorate('io', io)
-  // Issue 23: what one tick gives a WebSocket connection goes out in one write.
-  batchWrites(io)
   // CONTRACT §10: every socket of every namespace has an inbound budget and an outgoing cap.
   limitInbound(io, createInboundBudget({
     rate: config.wsEventRate, burst: config.wsEventBurst, abuseMs: config.wsAbuseSeconds * 1000

@@ -1,7 +1,6 @@
 /**
  * Every workaround of a Socket.IO behaviour in one place, each naming what it works around
- * upstream, so that an upgrade knows what to re-check and what to delete. (engine.io's flush,
- * deferred to the end of a tick for WebSocket connections, is patched in write-batching.ts.)
+ * upstream, so that an upgrade knows what to re-check and what to delete.
  */
 import type { Redis } from 'ioredis'
 import type { RedisClient } from '../store/cluster.js'
