@@ -185,6 +185,27 @@ export function once<T = any> (socket: Pick<Socket, 'once' | 'off'>, event: stri
   })
 }
 
+/**
+ * The first `event` whose payload satisfies `predicate`, from a listener that stays attached
+ * until then: frames that arrive in one TCP read are emitted in one go, so a loop of `once`
+ * (re-attached after each) misses the later of two events that came together.
+ */
+export function until<T = any> (socket: Pick<Socket, 'on' | 'off'>, event: string, predicate: (value: T) => boolean, ms = 5_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.off(event, listener)
+      reject(new Error(`timed out waiting for "${event}" that satisfies the test`))
+    }, ms)
+    const listener = (value: T) => {
+      if (!predicate(value)) return
+      clearTimeout(timer)
+      socket.off(event, listener)
+      resolve(value)
+    }
+    socket.on(event, listener)
+  })
+}
+
 /** Resolves when the socket connects; rejects with the connect_error. */
 export function connected (socket: Socket, ms = 5_000): Promise<void> {
   return new Promise((resolve, reject) => {
