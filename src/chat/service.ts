@@ -80,8 +80,10 @@ export function createChatService (options: ChatOptions) {
   // A recovered socket keeps its id: its connect waits for the old disconnect's cleanup.
   const disconnecting = new Map<string, Promise<void>>()
 
-  async function typingStops (user: ChatUser, rooms: RoomRef[]): Promise<void> {
-    const cleared = await typing.clear(user.id, rooms.map(scopeOf))
+  /** The user's typing indicators in the rooms stop; sentHere: only those started on this instance (a send). */
+  async function typingStops (user: ChatUser, rooms: RoomRef[], sentHere = false): Promise<void> {
+    const scopes = rooms.map(scopeOf)
+    const cleared = sentHere ? await typing.clearStartedHere(user.id, scopes) : await typing.clear(user.id, scopes)
     for (const scope of cleared) {
       const room = parseScope(scope)!
       await deliver(presenters[room.kind].typing(room, user, false), room, user.id)
@@ -209,7 +211,7 @@ export function createChatService (options: ChatOptions) {
       }
       message = toChatMessage(kind, outcome.message)
     }
-    if (sender) await typingStops(sender, [room]).catch(onError)
+    if (sender) await typingStops(sender, [room], true).catch(onError)
     events.emit('message', message)
     return { message, duplicate: false }
   }

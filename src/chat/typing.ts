@@ -29,6 +29,13 @@ export interface Typing {
   stop (scope: string, userId: string): Promise<{ wasTyping: boolean }>
   /** Stops the user's indicators in these scopes (disconnect, leave); resolves to where one was on. */
   clear (userId: string, scopes: string[]): Promise<string[]>
+  /**
+   * As clear, for the scopes where this instance started one since it last cleared it: a
+   * message's send stops its sender's indicator without a store round trip when they typed
+   * nothing here. (An indicator started on another instance runs out after ttlMs, or stops with
+   * its typing_stop or disconnect.)
+   */
+  clearStartedHere (userId: string, scopes: string[]): Promise<string[]>
   /** Pops expired indicators; each is returned by exactly one sweep on one instance. */
   sweep (): Promise<TypingEntry[]>
   onExpired (listener: (entry: TypingEntry) => void): () => void
@@ -41,6 +48,11 @@ export function createTyping (options: TypingOptions): Typing {
   const onError = options.onError ?? defaultErrorSink('typing')
   const sweepIntervalMs = options.sweepIntervalMs ?? Math.max(1, Math.ceil(ttlMs / 10))
   const listeners = new Set<(entry: TypingEntry) => void>()
+  // `scope` NUL `userId` of each indicator this instance started and has not cleared since, to
+  // when it runs out unless refreshed. An entry goes with a stop or clear of it on this instance
+  // (a send, a leave, a disconnect), or at the first sweep after it ran out.
+  const startedHere = new Map<string, number>()
+  const hint = (scope: string, userId: string) => `${scope}\u0000${userId}`
 
   async function sweep (): Promise<TypingEntry[]> {
     const expired: TypingEntry[] = []
@@ -52,11 +64,14 @@ export function createTyping (options: TypingOptions): Typing {
   }
 
   const sweeper = repeat(sweepIntervalMs, async () => {
+    const at = now()
+    for (const [key, until] of startedHere) if (until <= at) startedHere.delete(key)
     for (const entry of await sweep()) notify(listeners, entry, onError)
   }, onError)
 
   async function begin (scope: string, userId: string): Promise<{ broadcast: boolean }> {
     const at = now()
+    startedHere.set(hint(scope, userId), at + ttlMs)
     const reply = await store.run(typingStartScript, [typingKeys.user(scope, userId), typingKeys.due],
       [at, ttlMs, throttleMs, typingKeys.member(scope, userId), at + ttlMs])
     return { broadcast: reply === 1 }
@@ -75,6 +90,7 @@ export function createTyping (options: TypingOptions): Typing {
 
   async function clear (userId: string, scopes: string[]): Promise<string[]> {
     if (scopes.length === 0) return []
+    for (const scope of scopes) startedHere.delete(hint(scope, userId))
     const stopped = await store.run(typingStopScript, [typingKeys.due, ...scopes.map(scope => typingKeys.user(scope, userId))],
       scopes.map(scope => typingKeys.member(scope, userId))) as string[]
     return stopped.map(member => parseMember(member).scope)
@@ -86,6 +102,11 @@ export function createTyping (options: TypingOptions): Typing {
       return { wasTyping: (await clear(userId, [scope])).length === 1 }
     },
     clear,
+    async clearStartedHere (userId, scopes) {
+      const at = now()
+      const started = scopes.filter(scope => (startedHere.get(hint(scope, userId)) ?? 0) > at)
+      return started.length === 0 ? [] : await clear(userId, started)
+    },
     sweep,
     onExpired (listener) {
       return subscribe(listeners, listener)

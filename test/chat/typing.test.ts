@@ -37,6 +37,25 @@ eachBackend(t, async (t, { stores }) => {
     t.same(await storeA.scan('typing:*'), [])
   })
 
+  t.test('a send clears only what this instance started (no store round trip otherwise)', async (t) => {
+    t.same(await a.clearStartedHere('u1', ['g1']), [], 'nothing started: nothing cleared')
+    await a.start('g1', 'u1')
+    await b.start('g2', 'u1')
+    t.same(await a.clearStartedHere('u1', ['g1', 'g2']), ['g1'], "a clears its own start, not b's")
+    t.equal(await storeA.exists('typing:g1:u1'), false, 'and its key is gone')
+    t.equal(await storeA.exists('typing:g2:u1'), true, "b's indicator is still on")
+    t.same(await a.clearStartedHere('u1', ['g1']), [], 'once')
+    t.same(await b.clearStartedHere('u1', ['g2']), ['g2'])
+    await a.start('g1', 'u1')
+    t.same(await a.stop('g1', 'u1'), { wasTyping: true })
+    t.same(await a.clearStartedHere('u1', ['g1']), [], 'a stop forgets the start')
+    await a.start('g1', 'u1')
+    clock += 10_000
+    t.same(await a.clearStartedHere('u1', ['g1']), [], 'a start that ran out is not cleared again')
+    await a.sweep()
+    t.same(await storeA.scan('typing:*'), [], 'nothing left')
+  })
+
   t.test('expiry is reported once, by whichever sweep pops it', async (t) => {
     await a.start('g1', 'u1')
     await b.start('g2', 'u2')
