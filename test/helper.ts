@@ -190,7 +190,7 @@ export function once<T = any> (socket: Pick<Socket, 'once' | 'off'>, event: stri
  * until then: frames that arrive in one TCP read are emitted in one go, so a loop of `once`
  * (re-attached after each) misses the later of two events that came together.
  */
-export function until<T = any> (socket: Pick<Socket, 'on' | 'off'>, event: string, predicate: (value: T) => boolean, ms = 5_000): Promise<T> {
+export function onceMatching<T = any> (socket: Pick<Socket, 'on' | 'off'>, event: string, predicate: (value: T) => boolean, ms = 5_000): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.off(event, listener)

@@ -80,10 +80,10 @@ export function createChatService (options: ChatOptions) {
   // A recovered socket keeps its id: its connect waits for the old disconnect's cleanup.
   const disconnecting = new Map<string, Promise<void>>()
 
-  /** The user's typing indicators in the rooms stop; sentHere: only those started on this instance (a send). */
-  async function typingStops (user: ChatUser, rooms: RoomRef[], sentHere = false): Promise<void> {
+  /** The user's typing indicators in the rooms stop; startedHereOnly: only those started on this instance (a send). */
+  async function typingStops (user: ChatUser, rooms: RoomRef[], startedHereOnly = false): Promise<void> {
     const scopes = rooms.map(scopeOf)
-    const cleared = sentHere ? await typing.clearStartedHere(user.id, scopes) : await typing.clear(user.id, scopes)
+    const cleared = startedHereOnly ? await typing.clearStartedHere(user.id, scopes) : await typing.clear(user.id, scopes)
     for (const scope of cleared) {
       const room = parseScope(scope)!
       await deliver(presenters[room.kind].typing(room, user, false), room, user.id)
