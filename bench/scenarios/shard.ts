@@ -1,7 +1,8 @@
 import type { ServerHandle } from '../lib/proc.js'
 import { startRedisCluster, type RedisCluster } from '../lib/redis-cluster.js'
 import type { LatencyStep } from '../lib/types.js'
-import { closeAll, figure, protocolOf, quiet, round, runStep, specs, start, type Context } from './common.js'
+import { closeAll, figure, interleaved, protocolOf, quiet, repeatedFigure, round, runStep, specs, start, type Context } from './common.js'
+import { pickAll } from './fanout.js'
 import type { ScenarioOutput } from './index.js'
 
 const MEMORY = 'in-memory adapter, 1 instance'
@@ -23,16 +24,76 @@ async function adapterCounts (server: ServerHandle): Promise<{ received: number,
 }
 
 /**
+ * The scenario's rooms of 10 on these servers, room r's members all on server r mod N, spread
+ * over the client processes; `group` tags the sockets (a publish of that group only).
+ */
+async function connectRooms (ctx: Context, servers: ServerHandle[], group?: string): Promise<void> {
+  const { rooms } = ctx.sizes
+  const sockets = specs('roomwire', rooms * 10, (i) => ({
+    user: `r${i % rooms}-m${Math.floor(i / rooms)}`, rooms: [`S${i % rooms}`], publisher: i < rooms, record: true, ...(group ? { group } : {})
+  }))
+  await Promise.all(servers.map(async (server, s) => {
+    const mine = sockets.filter((_, i) => (i % rooms) % servers.length === s)
+    await Promise.all(ctx.clients.map((client, c) => client.request('connect', {
+      protocol: protocolOf('roomwire'), url: server.url, sockets: mine.filter((_, k) => k % ctx.clients.length === c), concurrency: 50, vocabulary: 'code'
+    })))
+  }))
+}
+
+/** Each server's share of all messages these servers published, between two readings. */
+function sharesOf (before: Array<{ received: number, published: number }>, after: Array<{ received: number, published: number }>): number[] | undefined {
+  const published = after.reduce((n, a, i) => n + a.published - before[i].published, 0)
+  return published > 0 ? after.map((a, i) => round((a.received - before[i].received) / published, 3)) : undefined
+}
+
+interface Arm { name: string, envs: Array<Record<string, string>> }
+
+/**
+ * Two arms of N instances each (single Redis and the Redis Cluster) up at once, each with the
+ * scenario's rooms, then `reps` interleaved repetitions at the same rate (A B, B A, …): a drift
+ * of the machine's load hits both arms of a repetition alike. Each arm's steps, and its shares
+ * over all its repetitions.
+ */
+async function interleavedArms (ctx: Context, arms: Arm[]): Promise<{ steps: Record<string, LatencyStep[]>, shares: Record<string, number[] | undefined> }> {
+  const servers: ServerHandle[][] = arms.map(() => [])
+  try {
+    for (const [a, arm] of arms.entries()) {
+      // One after the other: the first applies the migrations.
+      for (const env of arm.envs) servers[a].push(await start(ctx, 'roomwire', env))
+      ctx.progress.step(`${arm.name}: ${ctx.sizes.rooms} rooms of 10 joining`)
+      await connectRooms(ctx, servers[a], arm.name)
+    }
+    await quiet(servers.flat())
+    const before = await Promise.all(servers.map(list => Promise.all(list.map(adapterCounts))))
+    const { reps, cpuStepMs, roomRate } = ctx.sizes
+    const steps = await interleaved(reps, arms.map((arm, a) => ({
+      name: arm.name,
+      run: async (rep: number) => {
+        ctx.progress.step(`${arm.name}: ${roomRate} msg/s per room, repetition ${rep + 1}/${reps}`)
+        const { publish: _p, ...step } = await runStep(ctx, servers[a], roomRate, 10, { group: arm.name, durationMs: cpuStepMs })
+        return step
+      }
+    })))
+    const after = await Promise.all(servers.map(list => Promise.all(list.map(adapterCounts))))
+    return { steps, shares: Object.fromEntries(arms.map((arm, a) => [arm.name, sharesOf(before[a], after[a])])) }
+  } finally {
+    await closeAll(ctx)
+    await Promise.all(servers.flat().map(s => s.stop()))
+  }
+}
+
+/**
  * Rooms of 10 spread over the instances (room r's members all on instance r mod N), one
  * publisher per room: each message is published once and should reach only the instance that
  * has the room's members. Per instance: the share of all published messages it received (issue
  * 18's goal: ≤ 1/N + 10 %), and deliveries per server CPU-second against the Redis Streams
  * adapter (every instance reads every message of `/`) and the in-memory adapter, same rate.
- * The same 1, 2 and 4 instances again on a Redis Cluster: their shares, and their deliveries
- * per server CPU-second against single Redis (issue 18's goal: ≥ 0.85×).
+ * Then, per N, N instances on a Redis Cluster beside N on single Redis, interleaved: the
+ * cluster's shares, and its deliveries per server CPU-second against single Redis (issue 18's
+ * goal: ≥ 0.85×).
  */
 export async function shardedFanout (ctx: Context): Promise<ScenarioOutput> {
-  const { rooms, roomRate } = ctx.sizes
+  const { rooms, roomRate, reps, cpuStepMs } = ctx.sizes
   const base = { DATABASE_URL: ctx.databaseUrl! }
   const redis = (name: string, extra: Record<string, string> = {}) => ({ ...base, REDIS_URL: ctx.redisUrl!, REDIS_KEY_PREFIX: `${ctx.redisPrefix}shard-${name}:`, ...extra })
   // A 3-master Redis Cluster of the scenario's own (redis-server and redis-cli from PATH), removed at its end.
@@ -48,11 +109,12 @@ export async function shardedFanout (ctx: Context): Promise<ScenarioOutput> {
   const variants: Array<[string, Array<Record<string, string>>]> = [
     [MEMORY, [base]],
     [STREAMS, [redis('streams', { BENCH_SOCKET_ADAPTER: 'streams' })]],
-    ...SIZES.map((n): [string, Array<Record<string, string>>] => [sharded(n), Array.from({ length: n }, () => redis(`s${n}`))]),
-    ...(cluster === null ? [] : SIZES.map((n): [string, Array<Record<string, string>>] => [onCluster(n), Array.from({ length: n }, () => onNodes(cluster.nodes, `c${n}`))]))
+    ...SIZES.map((n): [string, Array<Record<string, string>>] => [sharded(n), Array.from({ length: n }, () => redis(`s${n}`))])
   ]
   const steps: Record<string, LatencyStep> = {}
-  const shares: Record<string, number[]> = {}
+  const shares: Record<string, number[] | undefined> = {}
+  // Per N: [single Redis, Redis Cluster] steps, repetition by repetition.
+  const paired: Record<number, { single: LatencyStep[], cluster: LatencyStep[] }> = {}
   try {
     for (const [name, envs] of variants) {
       const servers: ServerHandle[] = []
@@ -60,27 +122,27 @@ export async function shardedFanout (ctx: Context): Promise<ScenarioOutput> {
         // One after the other: the first applies the migrations.
         for (const env of envs) servers.push(await start(ctx, 'roomwire', env))
         ctx.progress.step(`${name}: ${rooms} rooms of 10 joining`)
-        const sockets = specs('roomwire', rooms * 10, (i) => ({
-          user: `r${i % rooms}-m${Math.floor(i / rooms)}`, rooms: [`S${i % rooms}`], publisher: i < rooms, record: true
-        }))
-        // Each room on one instance; its members spread over the client processes.
-        await Promise.all(servers.map(async (server, s) => {
-          const mine = sockets.filter((_, i) => (i % rooms) % servers.length === s)
-          await Promise.all(ctx.clients.map((client, c) => client.request('connect', {
-            protocol: protocolOf('roomwire'), url: server.url, sockets: mine.filter((_, k) => k % ctx.clients.length === c), concurrency: 50, vocabulary: 'code'
-          })))
-        }))
+        await connectRooms(ctx, servers)
         await quiet(servers)
         const before = await Promise.all(servers.map(adapterCounts))
         ctx.progress.step(`${name}: ${rooms} rooms × ${roomRate} msg/s`)
         const { publish: _p, ...step } = await runStep(ctx, servers, roomRate, 10)
         steps[name] = step
-        const after = await Promise.all(servers.map(adapterCounts))
-        const published = after.reduce((n, a, i) => n + a.published - before[i].published, 0)
-        if (published > 0) shares[name] = after.map((a, i) => round((a.received - before[i].received) / published, 3))
+        shares[name] = sharesOf(before, await Promise.all(servers.map(adapterCounts)))
       } finally {
         await closeAll(ctx)
         await Promise.all(servers.map(s => s.stop()))
+      }
+    }
+    if (cluster !== null) {
+      for (const n of SIZES) {
+        const single = `${sharded(n)}, beside the cluster`
+        const result = await interleavedArms(ctx, [
+          { name: single, envs: Array.from({ length: n }, () => redis(`i${n}`)) },
+          { name: onCluster(n), envs: Array.from({ length: n }, () => onNodes(cluster.nodes, `c${n}`)) }
+        ])
+        paired[n] = { single: result.steps[single], cluster: result.steps[onCluster(n)] }
+        shares[onCluster(n)] = result.shares[onCluster(n)]
       }
     }
   } finally {
@@ -98,18 +160,26 @@ export async function shardedFanout (ctx: Context): Promise<ScenarioOutput> {
       : [
           ...[2, 4].map(n => figure(`shard.cluster.share.${n}`, `${onCluster(n)}: largest share of all published messages one instance received (goal ≤ ${round(1 / n + 0.1, 2)})`, 'share', 'lower',
             [onCluster(n), largestShare(onCluster(n))], [[onCluster(1), shares[onCluster(1)]?.[0] ?? null]])),
-          ...SIZES.map(n => figure(`shard.cluster.cpu.${n}`, `${onCluster(n)}: deliveries per server CPU-second at ${roomRate} msg/s per room`, 'deliveries/CPU-s', 'higher',
-            [onCluster(n), cpu(onCluster(n))], [[sharded(n), cpu(sharded(n))]]))
+          ...SIZES.map(n => repeatedFigure(`shard.cluster.cpu.${n}`, `${onCluster(n)}: deliveries per server CPU-second at ${roomRate} msg/s per room (${reps} interleaved repetitions)`, 'deliveries/CPU-s', 'higher',
+            [onCluster(n), pickAll(paired[n].cluster, 'deliveriesPerServerCpuSecond')], [[sharded(n), pickAll(paired[n].single, 'deliveriesPerServerCpuSecond')]]))
         ])
   ]
+  const series: Record<string, LatencyStep[]> = Object.fromEntries(Object.entries(steps).map(([k, s]) => [k, [s]]))
+  for (const n of Object.keys(paired).map(Number)) {
+    series[`${sharded(n)}, beside the cluster`] = paired[n].single
+    series[onCluster(n)] = paired[n].cluster
+  }
   return {
     details: [
-      `${rooms} rooms × 10 members (distinct users), one publisher per room at ${roomRate} msg/s for ${ctx.sizes.stepMs / 1000} s; room r's members on instance r mod N; PostgreSQL shared`,
-      `share: messages an instance received from Redis (roomwire_adapter_messages_received_total) over all messages the instances published (roomwire_adapter_messages_published_total), during the step: ${Object.entries(shares).map(([k, v]) => `${k}: ${v.join(', ')}`).join('; ')}`,
+      `${rooms} rooms × 10 members (distinct users), one publisher per room at ${roomRate} msg/s; room r's members on instance r mod N; PostgreSQL shared`,
+      `the in-memory, Redis Streams and sharded adapters: one variant after the other, one step of ${ctx.sizes.stepMs / 1000} s each`,
+      `share: messages an instance received from Redis (roomwire_adapter_messages_received_total) over all messages the instances published (roomwire_adapter_messages_published_total): ${Object.entries(shares).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}: ${v!.join(', ')}`).join('; ')}`,
       "server CPU is the sum of the instances'; Redis' own CPU is not counted",
-      cluster === null ? clusterSkipped : `Redis Cluster: 3 masters, no replicas, started for this scenario (ports ${cluster.ports.join(', ')}); each instance's REDIS_CLUSTER_NODES lists every node`
+      cluster === null
+        ? clusterSkipped
+        : `Redis Cluster: 3 masters, no replicas, started for this scenario (ports ${cluster.ports.join(', ')}); each instance's REDIS_CLUSTER_NODES lists every node; per N, N instances on the cluster and N on single Redis up at once with their own rooms, ${reps} interleaved repetitions (A B, B A, …) of ${cpuStepMs / 1000} s; each ratio the median of the per-repetition ratios ± half their range, the cluster's shares over all its repetitions`
     ],
     figures,
-    series: Object.fromEntries(Object.entries(steps).map(([k, s]) => [k, [s]]))
+    series
   }
 }
