@@ -9,6 +9,8 @@ const MEMORY = 'in-memory adapter, 1 instance'
 const STREAMS = 'Redis Streams adapter, 1 instance'
 const sharded = (n: number) => `sharded adapter, ${n} instance${n === 1 ? '' : 's'}`
 const onCluster = (n: number) => `sharded adapter on a Redis Cluster, ${n} instance${n === 1 ? '' : 's'}`
+/** The single-Redis arm measured beside the cluster's (its own instances, interleaved with it). */
+const besideCluster = (n: number) => `${sharded(n)}, beside the cluster`
 const SIZES = [1, 2, 4]
 
 /** A counter's value in a Prometheus text exposition (summed over its labels). */
@@ -113,8 +115,8 @@ export async function shardedFanout (ctx: Context): Promise<ScenarioOutput> {
   ]
   const steps: Record<string, LatencyStep> = {}
   const shares: Record<string, number[] | undefined> = {}
-  // Per N: [single Redis, Redis Cluster] steps, repetition by repetition.
-  const paired: Record<number, { single: LatencyStep[], cluster: LatencyStep[] }> = {}
+  // The interleaved arms' steps, repetition by repetition (besideCluster(n) and onCluster(n)).
+  const repeated: Record<string, LatencyStep[]> = {}
   try {
     for (const [name, envs] of variants) {
       const servers: ServerHandle[] = []
@@ -136,12 +138,11 @@ export async function shardedFanout (ctx: Context): Promise<ScenarioOutput> {
     }
     if (cluster !== null) {
       for (const n of SIZES) {
-        const single = `${sharded(n)}, beside the cluster`
         const result = await interleavedArms(ctx, [
-          { name: single, envs: Array.from({ length: n }, () => redis(`i${n}`)) },
+          { name: besideCluster(n), envs: Array.from({ length: n }, () => redis(`i${n}`)) },
           { name: onCluster(n), envs: Array.from({ length: n }, () => onNodes(cluster.nodes, `c${n}`)) }
         ])
-        paired[n] = { single: result.steps[single], cluster: result.steps[onCluster(n)] }
+        Object.assign(repeated, result.steps)
         shares[onCluster(n)] = result.shares[onCluster(n)]
       }
     }
@@ -161,14 +162,10 @@ export async function shardedFanout (ctx: Context): Promise<ScenarioOutput> {
           ...[2, 4].map(n => figure(`shard.cluster.share.${n}`, `${onCluster(n)}: largest share of all published messages one instance received (goal ≤ ${round(1 / n + 0.1, 2)})`, 'share', 'lower',
             [onCluster(n), largestShare(onCluster(n))], [[onCluster(1), shares[onCluster(1)]?.[0] ?? null]])),
           ...SIZES.map(n => repeatedFigure(`shard.cluster.cpu.${n}`, `${onCluster(n)}: deliveries per server CPU-second at ${roomRate} msg/s per room (${reps} interleaved repetitions)`, 'deliveries/CPU-s', 'higher',
-            [onCluster(n), pickAll(paired[n].cluster, 'deliveriesPerServerCpuSecond')], [[sharded(n), pickAll(paired[n].single, 'deliveriesPerServerCpuSecond')]]))
+            [onCluster(n), pickAll(repeated[onCluster(n)], 'deliveriesPerServerCpuSecond')], [[sharded(n), pickAll(repeated[besideCluster(n)], 'deliveriesPerServerCpuSecond')]]))
         ])
   ]
-  const series: Record<string, LatencyStep[]> = Object.fromEntries(Object.entries(steps).map(([k, s]) => [k, [s]]))
-  for (const n of Object.keys(paired).map(Number)) {
-    series[`${sharded(n)}, beside the cluster`] = paired[n].single
-    series[onCluster(n)] = paired[n].cluster
-  }
+  const series: Record<string, LatencyStep[]> = { ...Object.fromEntries(Object.entries(steps).map(([k, s]) => [k, [s]])), ...repeated }
   return {
     details: [
       `${rooms} rooms × 10 members (distinct users), one publisher per room at ${roomRate} msg/s; room r's members on instance r mod N; PostgreSQL shared`,
