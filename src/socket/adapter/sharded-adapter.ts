@@ -46,6 +46,8 @@ const EARLY_MAX = 1_000
 interface Packet { type: number, id?: number, data: unknown[], nsp?: string }
 /** Kept broadcasts delivered to rooms a socket being restored was in, while it is restored. */
 interface Capture { rooms: Set<string>, missed: Array<Missed & { opts: BroadcastMessage['data']['opts'] }> }
+/** A socket restored here whose client has a room's log up to `upTo`, which this instance has not written to the room yet. */
+interface Replayed { sid: string, upTo: string }
 
 const encodeOptions = (opts: BroadcastOptions): BroadcastMessage['data']['opts'] =>
   ({ rooms: [...opts.rooms], except: [...(opts.except ?? [])], ...(opts.flags === undefined ? {} : { flags: opts.flags }) })
@@ -80,6 +82,12 @@ export class ShardedAdapter extends ClusterAdapter {
    * being read from the room's log: the broadcasts that arrive meanwhile wait here, in order.
    */
   private readonly filling = new Map<string, Array<() => void>>()
+  /**
+   * Per room, sockets restored here with more of the room's log than this instance has written to
+   * it (its subscriber lags the log: a delivery handed to it before the restore read the log can
+   * arrive after the socket joined). Those deliveries, up to `upTo`, skip the socket.
+   */
+  private readonly replayed = new Map<string, Replayed[]>()
   /** Echo waits this long at most (ECHO_WAIT_MS; tests set it longer, so that a lost echo shows). */
   private readonly echoWaitMs: number
   private closed = false
@@ -140,6 +148,7 @@ export class ShardedAdapter extends ClusterAdapter {
   private unfollow (room: string): void {
     if (room === '' || this.closed) return
     this.positions.close(room)
+    this.replayed.delete(room)
     this.subscriptions.remove(this.channel(room), this.handler)
   }
 
@@ -188,9 +197,11 @@ export class ShardedAdapter extends ClusterAdapter {
 
   override async broadcast (packet: Packet, opts: BroadcastOptions): Promise<void> {
     if (opts.flags?.local === true) return await super.broadcast(packet, opts)
-    // A reply to one socket here is written to it, not kept (CONTRACT §10), with its rooms' newest offset.
+    // A reply to one socket here is written to it, not kept (CONTRACT §10), with its rooms' newest
+    // offset: none while the socket's client has more of a log than this instance wrote (replayed).
     if (toOneLocalSocket(this.nsp, opts)) {
-      const newest = this.keeps(packet, opts) ? this.positions.newest(['', ...(this.sids.get([...opts.rooms][0]) ?? [])]) : undefined
+      const sid = [...opts.rooms][0]
+      const newest = this.keeps(packet, opts) && !this.aheadOfHere(sid) ? this.positions.newest(['', ...(this.sids.get(sid) ?? [])]) : undefined
       if (newest !== undefined) packet.data.push(offsetOf(newest.room, newest.id))
       return Adapter.prototype.broadcast.call(this, packet, opts)
     }
@@ -308,8 +319,28 @@ export class ShardedAdapter extends ClusterAdapter {
       if (capture.rooms.has(room)) capture.missed.push({ room, id, data: [...packet.data, offset], opts: message.data.opts })
     }
     packet.data.push(offset)
-    Adapter.prototype.broadcast.call(this, packet, opts)
+    Adapter.prototype.broadcast.call(this, packet, this.replayed.has(room) ? this.skipReplayed(room, id, opts) : opts)
     if (message.uid === this.uid) this.echoed(echoKey(room, id))
+  }
+
+  /** Whether a socket restored here was replayed more of a room's log than this instance wrote to the room. */
+  private aheadOfHere (sid: string): boolean {
+    for (const waiting of this.replayed.values()) if (waiting.some(r => r.sid === sid)) return true
+    return false
+  }
+
+  /** `opts` without the sockets restored here that already have entry `id` of the room's log. */
+  private skipReplayed (room: string, id: string, opts: BroadcastOptions): BroadcastOptions {
+    const except = new Set(opts.except)
+    const members = this.rooms.get(room)
+    const waiting = this.replayed.get(room)!.filter((r) => {
+      if (compareIds(id, r.upTo) <= 0) except.add(r.sid)
+      // Done once the room's log is written here up to what the client had, or the socket left.
+      return compareIds(id, r.upTo) < 0 && members?.has(r.sid) === true
+    })
+    if (waiting.length === 0) this.replayed.delete(room)
+    else this.replayed.set(room, waiting)
+    return { ...opts, except }
   }
 
   private echoed (key: string): void {
@@ -350,6 +381,12 @@ export class ShardedAdapter extends ClusterAdapter {
       const sessionRooms = new Set(session.rooms)
       const live = capture.missed.filter(m => compareIds(m.id, newestRead.get(m.room) ?? '0-0') > 0 && reaches(sessionRooms, m.opts))
       const all = [...missed, ...live].sort((a, b) => compareIds(a.id, b.id))
+      for (const [room, upTo] of newestRead) {
+        const last = this.positions.last(room)
+        if (last === undefined || last === UNKNOWN || compareIds(upTo, last) > 0) {
+          this.replayed.set(room, [...(this.replayed.get(room) ?? []), { sid: session.sid, upTo }])
+        }
+      }
       const { positions: _positions, recent: _recent, ...rest } = session
       return { ...rest, missedPackets: all.map(m => m.data) } as unknown as Session
     } finally {
