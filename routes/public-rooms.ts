@@ -52,10 +52,11 @@ const publicRoomsRoutes: FastifyPluginAsync = async (fastify) => {
 
   app.post('/api/public/rooms/:roomId/join', { schema: schemas.join }, async (request) => {
     const { roomId } = request.params
-    await rooms.getRoom(roomId)
+    // A seat is no presence: the room as read before the join is the room after it.
+    const room = await rooms.getRoom(roomId)
     const user = await rooms.verifyUser(request.body.userId, hashIp(request.ip))
     const { joinedAt } = await rooms.join(roomId, user.userId)
-    return { room: await rooms.getRoom(roomId), member: { ...user, joinedAt: joinedAt.toISOString() } }
+    return { room, member: { ...user, joinedAt: joinedAt.toISOString() } }
   })
 
   app.post('/api/public/rooms/:roomId/leave', { schema: schemas.leave }, async (request) => {

@@ -249,6 +249,10 @@ export function createPublicRooms (options: PublicRoomsOptions) {
     /** REST join: takes a seat (ROOM_NOT_FOUND, ROOM_FULL); a member joining again keeps theirs. */
     async join (roomId: string, userId: string): Promise<{ joinedAt: Date, created: boolean }> {
       if (!isRoomId(roomId)) throw roomNotFound()
+      // A member joining again keeps its seat: one read, without the room's lock, for which every
+      // seat change of the room waits (a join that raced a leave is ordered before it).
+      const existing = await repository.seatOf(roomId, userId)
+      if (existing) return { joinedAt: existing.joinedAt, created: false }
       return await repository.inTransaction(async (seats) => await takeSeat(seats, roomId, userId))
     },
 
