@@ -1,4 +1,4 @@
-import { and, count, desc, eq, sql } from 'drizzle-orm'
+import { and, count, desc, eq, sql, type Placeholder } from 'drizzle-orm'
 import type { Page, RoomKey } from '../contract/cursor.js'
 import type { Db } from '../db/index.js'
 import { publicRoomMembers, publicRooms, publicUsers } from '../db/schema/public-rooms.js'
@@ -7,9 +7,10 @@ export type RoomRow = typeof publicRooms.$inferSelect
 export type UserRow = typeof publicUsers.$inferSelect
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
 
+const seat = (roomId: string | Placeholder, userId: string | Placeholder) => and(eq(publicRoomMembers.roomId, roomId), eq(publicRoomMembers.userId, userId))
+
 /** Seat operations inside one transaction, after the room row is locked. */
 function seatsOf (tx: Tx) {
-  const seat = (roomId: string, userId: string) => and(eq(publicRoomMembers.roomId, roomId), eq(publicRoomMembers.userId, userId))
   return {
     /** Locks the room row until the transaction ends; null when the room does not exist. */
     async lockRoom (roomId: string): Promise<Pick<RoomRow, 'capacity'> | null> {
@@ -45,6 +46,12 @@ export type SeatTransaction = ReturnType<typeof seatsOf>
 
 /** The SQL half of seed 000's public rooms: rows of rooms, anonymous users and seats. */
 export function createPublicRoomsRepository (db: Db) {
+  // What every join, leave and room read runs, built once (drizzle builds a query's SQL on each
+  // call otherwise) and, on PostgreSQL, prepared once per connection by name.
+  const byId = db.select().from(publicRooms).where(eq(publicRooms.id, sql.placeholder('roomId'))).prepare('public_room_by_id')
+  const userById = db.select().from(publicUsers).where(eq(publicUsers.id, sql.placeholder('userId'))).prepare('public_user_by_id')
+  const seatOf = db.select({ joinedAt: publicRoomMembers.joinedAt }).from(publicRoomMembers)
+    .where(seat(sql.placeholder('roomId'), sql.placeholder('userId'))).prepare('public_seat_of')
   return {
     async insertRoom (values: { name: string, capacity?: number, createdBy: string }): Promise<RoomRow> {
       const [row] = await db.insert(publicRooms).values(values).returning()
@@ -69,7 +76,7 @@ export function createPublicRoomsRepository (db: Db) {
     },
 
     async roomById (roomId: string): Promise<RoomRow | null> {
-      const [row] = await db.select().from(publicRooms).where(eq(publicRooms.id, roomId))
+      const [row] = await byId.execute({ roomId })
       return row ?? null
     },
 
@@ -79,7 +86,13 @@ export function createPublicRoomsRepository (db: Db) {
     },
 
     async userById (userId: string): Promise<UserRow | null> {
-      const [row] = await db.select().from(publicUsers).where(eq(publicUsers.id, userId))
+      const [row] = await userById.execute({ userId })
+      return row ?? null
+    },
+
+    /** The user's seat, read without the room's lock (a seat taken or given back meanwhile may not show). */
+    async seatOf (roomId: string, userId: string): Promise<{ joinedAt: Date } | null> {
+      const [row] = await seatOf.execute({ roomId, userId })
       return row ?? null
     },
 
