@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { clientAddress, hashIp, trustFunction } from '../src/net.js'
+import { clientAddress, createIpHasher, trustFunction } from '../src/net.js'
 import { parseTrustProxy } from '../src/config.js'
 import { createPublicRooms, type PublicRooms } from '../src/public-rooms/service.js'
 import { createPublicRoomPort, createPublicRoomsNamespace, PUBLIC_ROOM_NAMESPACE } from '../src/public-rooms/namespace.js'
@@ -34,7 +34,8 @@ export default fp(async (app) => {
   const config = app.realtimeConfig
   const trust = trustFunction(parseTrustProxy(config.trustProxy))
   // As clientAddress gives a socket's address: an IPv4-mapped IPv6 address is its IPv4 one.
-  const hash = (ip: string) => hashIp(config.ipHashSecret, ip.startsWith('::ffff:') ? ip.slice(7) : ip)
+  const hashOnce = createIpHasher(config.ipHashSecret)
+  const hash = (ip: string) => hashOnce(ip.startsWith('::ffff:') ? ip.slice(7) : ip)
   const outboxes = createPublicRoomPort(app.io)
   const rooms = createPublicRooms({ repository: createPublicRoomsRepository(app.sql.db), presence: app.presence, port: outboxes, log: app.log })
   const slots = createConnectionSlots({

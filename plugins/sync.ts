@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import { parseTrustProxy } from '../src/config.js'
-import { clientAddress, hashIp, trustFunction } from '../src/net.js'
+import { clientAddress, createIpHasher, trustFunction } from '../src/net.js'
 import { limiterNames } from '../src/store/keys.js'
 import { createSyncModeration } from '../src/sync/moderation.js'
 import { createSyncRooms, type SyncRooms } from '../src/sync/service.js'
@@ -42,11 +42,12 @@ export default fp<SyncPluginOptions>(async (app, opts) => {
     onError: (err) => { app.log.warn({ err }, 'sync background work failed') }
   })
   nsp.use(app.realtimeAuth.socketMiddleware({ required: false }))
+  const ipHash = createIpHasher(config.ipHashSecret)
   const namespace = createSyncNamespace({
     nsp,
     service,
     moderation: createSyncModeration({ nsp, service, moderation: app.moderation }),
-    ipHashOf: (socket) => hashIp(config.ipHashSecret, clientAddress(socket.request, trust)),
+    ipHashOf: (socket) => ipHash(clientAddress(socket.request, trust)),
     log: app.log,
     track: (work) => { app.presenceHub.track(work).catch(() => {}) }
   })
