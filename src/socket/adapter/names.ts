@@ -74,3 +74,9 @@ export function instanceIn (rooms: Iterable<string>): string | undefined {
   for (const room of rooms) if (room.startsWith(INSTANCE_ROOM)) return room.slice(INSTANCE_ROOM.length)
   return undefined
 }
+
+/** The room whose log and channel a broadcast uses: its only room, or the namespace's (`''`). */
+export function roomOf (rooms: Iterable<string>): string {
+  const list = [...rooms]
+  return list.length === 1 ? list[0] : ''
+}

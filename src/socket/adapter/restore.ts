@@ -22,6 +22,12 @@ export interface BroadcastMessage {
   data: { packet: { type: number, data: unknown[] }, opts: { rooms: string[], except: string[], flags?: BroadcastOptions['flags'] } }
 }
 
+/** A broadcast's options as published (Sets as lists), and back. */
+export const encodeOptions = (opts: BroadcastOptions): BroadcastMessage['data']['opts'] =>
+  ({ rooms: [...opts.rooms], except: [...(opts.except ?? [])], ...(opts.flags === undefined ? {} : { flags: opts.flags }) })
+export const decodeOptions = (opts: BroadcastMessage['data']['opts']): BroadcastOptions =>
+  ({ rooms: new Set(opts.rooms), except: new Set(opts.except), flags: opts.flags })
+
 /** A kept broadcast a restored socket missed: its room, its log id and what is written to it. */
 export interface Missed { room: string, id: string, data: unknown[] }
 

@@ -15,9 +15,10 @@ import type { Namespace } from 'socket.io'
 import { Adapter, ClusterAdapter, MessageType, type BroadcastOptions, type ClusterMessage, type ClusterResponse, type Session } from 'socket.io-adapter'
 import { compactRooms } from '../room-members.js'
 import { toOneLocalSocket } from '../workarounds.js'
-import { compareIds, instanceIn, looksLikeSocketId, offsetOf, responseChannel, roomChannel, roomLog, sessionKey } from './names.js'
+import { compareIds, instanceIn, looksLikeSocketId, offsetOf, responseChannel, roomChannel, roomLog, roomOf, sessionKey } from './names.js'
 import { UNKNOWN, createPositions, type PositionSnapshot } from './positions.js'
-import { missedBroadcasts, reaches, receivedFrom, takeSession, type BroadcastMessage, type Missed, type RedisClient, type StoredSession } from './restore.js'
+import { createReplayed } from './replayed.js'
+import { decodeOptions, encodeOptions, missedBroadcasts, reaches, receivedFrom, takeSession, type BroadcastMessage, type Missed, type RedisClient, type StoredSession } from './restore.js'
 import type { WithPublishKept } from './scripts.js'
 import type { FanoutStats, Subscriptions } from './subscriptions.js'
 
@@ -46,18 +47,7 @@ const EARLY_MAX = 1_000
 interface Packet { type: number, id?: number, data: unknown[], nsp?: string }
 /** Kept broadcasts delivered to rooms a socket being restored was in, while it is restored. */
 interface Capture { rooms: Set<string>, missed: Array<Missed & { opts: BroadcastMessage['data']['opts'] }> }
-/** A socket restored here whose client has a room's log up to `upTo`, which this instance has not written to the room yet. */
-interface Replayed { sid: string, upTo: string }
 
-const encodeOptions = (opts: BroadcastOptions): BroadcastMessage['data']['opts'] =>
-  ({ rooms: [...opts.rooms], except: [...(opts.except ?? [])], ...(opts.flags === undefined ? {} : { flags: opts.flags }) })
-const decodeOptions = (opts: BroadcastMessage['data']['opts']): BroadcastOptions =>
-  ({ rooms: new Set(opts.rooms), except: new Set(opts.except), flags: opts.flags })
-/** The room whose log and channel a broadcast uses: its only room, or the namespace's (`''`). */
-const roomOf = (rooms: Iterable<string>): string => {
-  const list = [...rooms]
-  return list.length === 1 ? list[0] : ''
-}
 /** One kept broadcast among this instance's: its room and its id in the room's log. */
 const echoKey = (room: string, id: string): string => `${id}\n${room}`
 
@@ -82,12 +72,8 @@ export class ShardedAdapter extends ClusterAdapter {
    * being read from the room's log: the broadcasts that arrive meanwhile wait here, in order.
    */
   private readonly filling = new Map<string, Array<() => void>>()
-  /**
-   * Per room, sockets restored here with more of the room's log than this instance has written to
-   * it (its subscriber lags the log: a delivery handed to it before the restore read the log can
-   * arrive after the socket joined). Those deliveries, up to `upTo`, skip the socket.
-   */
-  private readonly replayed = new Map<string, Replayed[]>()
+  /** Sockets restored here with more of a room's log than this instance wrote to it (replayed.ts). */
+  private readonly replayed = createReplayed()
   /** Echo waits this long at most (ECHO_WAIT_MS; tests set it longer, so that a lost echo shows). */
   private readonly echoWaitMs: number
   private closed = false
@@ -148,7 +134,7 @@ export class ShardedAdapter extends ClusterAdapter {
   private unfollow (room: string): void {
     if (room === '' || this.closed) return
     this.positions.close(room)
-    this.replayed.delete(room)
+    this.replayed.forget(room)
     this.subscriptions.remove(this.channel(room), this.handler)
   }
 
@@ -201,7 +187,7 @@ export class ShardedAdapter extends ClusterAdapter {
     // offset: none while the socket's client has more of a log than this instance wrote (replayed).
     if (toOneLocalSocket(this.nsp, opts)) {
       const sid = [...opts.rooms][0]
-      const newest = this.keeps(packet, opts) && !this.aheadOfHere(sid) ? this.positions.newest(['', ...(this.sids.get(sid) ?? [])]) : undefined
+      const newest = this.keeps(packet, opts) && !this.replayed.ahead(sid) ? this.positions.newest(['', ...(this.sids.get(sid) ?? [])]) : undefined
       if (newest !== undefined) packet.data.push(offsetOf(newest.room, newest.id))
       return Adapter.prototype.broadcast.call(this, packet, opts)
     }
@@ -319,28 +305,8 @@ export class ShardedAdapter extends ClusterAdapter {
       if (capture.rooms.has(room)) capture.missed.push({ room, id, data: [...packet.data, offset], opts: message.data.opts })
     }
     packet.data.push(offset)
-    Adapter.prototype.broadcast.call(this, packet, this.replayed.has(room) ? this.skipReplayed(room, id, opts) : opts)
+    Adapter.prototype.broadcast.call(this, packet, this.replayed.optionsFor(room, id, opts, this.rooms.get(room)))
     if (message.uid === this.uid) this.echoed(echoKey(room, id))
-  }
-
-  /** Whether a socket restored here was replayed more of a room's log than this instance wrote to the room. */
-  private aheadOfHere (sid: string): boolean {
-    for (const waiting of this.replayed.values()) if (waiting.some(r => r.sid === sid)) return true
-    return false
-  }
-
-  /** `opts` without the sockets restored here that already have entry `id` of the room's log. */
-  private skipReplayed (room: string, id: string, opts: BroadcastOptions): BroadcastOptions {
-    const except = new Set(opts.except)
-    const members = this.rooms.get(room)
-    const waiting = this.replayed.get(room)!.filter((r) => {
-      if (compareIds(id, r.upTo) <= 0) except.add(r.sid)
-      // Done once the room's log is written here up to what the client had, or the socket left.
-      return compareIds(id, r.upTo) < 0 && members?.has(r.sid) === true
-    })
-    if (waiting.length === 0) this.replayed.delete(room)
-    else this.replayed.set(room, waiting)
-    return { ...opts, except }
   }
 
   private echoed (key: string): void {
@@ -383,9 +349,7 @@ export class ShardedAdapter extends ClusterAdapter {
       const all = [...missed, ...live].sort((a, b) => compareIds(a.id, b.id))
       for (const [room, upTo] of newestRead) {
         const last = this.positions.last(room)
-        if (last === undefined || last === UNKNOWN || compareIds(upTo, last) > 0) {
-          this.replayed.set(room, [...(this.replayed.get(room) ?? []), { sid: session.sid, upTo }])
-        }
+        this.replayed.restored(room, session.sid, upTo, last === UNKNOWN ? undefined : last)
       }
       const { positions: _positions, recent: _recent, ...rest } = session
       return { ...rest, missedPackets: all.map(m => m.data) } as unknown as Session
