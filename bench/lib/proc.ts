@@ -53,6 +53,19 @@ export function cpuSeconds (pid: number): number {
   return Math.max(ns / 1e9, cpuTickSeconds(pid))
 }
 
+/**
+ * Write system calls a process has made (`syscw` of /proc/<pid>/io: write, writev, sendmsg …),
+ * all its threads; the IPC channel to the runner included. NaN where /proc does not tell.
+ */
+export function writeCalls (pid: number): number {
+  try {
+    const line = readFileSync(`/proc/${pid}/io`, 'utf8').split('\n').find(l => l.startsWith('syscw:'))
+    return line === undefined ? NaN : Number(line.slice(6))
+  } catch {
+    return NaN
+  }
+}
+
 const children = new Set<Child>()
 
 /** Kills every child still running (exit, ctrl-c, an error). */
@@ -80,6 +93,8 @@ export interface ServerHandle {
   /** Connections the server holds now. */
   connections (): Promise<number>
   cpu (): number
+  /** Write system calls so far (writeCalls). */
+  writes (): number
   stop (): Promise<void>
 }
 
@@ -113,6 +128,7 @@ export async function startServer (kind: ServerKind, options: ServerStart = {}):
     memory: () => child.request<MemoryReport>('memory'),
     connections: () => child.request<number>('connections'),
     cpu: () => cpuSeconds(child.pid),
+    writes: () => writeCalls(child.pid),
     stop: () => child.stop()
   }
 }

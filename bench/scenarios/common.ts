@@ -14,6 +14,8 @@ export interface Sizes {
   memoryWarmup: number
   /** Distinct users in rooms of 10, each size on a fresh server (issue 17: linear, not quadratic). */
   connectSockets: number[]
+  /** Sockets (distinct users) that connect, join and leave on each fresh server before a storm is measured. */
+  connectWarmup: number
   fanoutSubscribers: number
   fanoutRates: number[]
   stepMs: number
@@ -41,6 +43,7 @@ export const SIZES: Record<Mode, Sizes> = {
     memoryLevels: [150, 300],
     memoryWarmup: 20,
     connectSockets: [100, 200],
+    connectWarmup: 50,
     fanoutSubscribers: 40,
     fanoutRates: [20, 100],
     stepMs: 1000,
@@ -61,6 +64,7 @@ export const SIZES: Record<Mode, Sizes> = {
     memoryLevels: [2000, 10000],
     memoryWarmup: 100,
     connectSockets: [1000, 5000],
+    connectWarmup: 2000,
     fanoutSubscribers: 1000,
     fanoutRates: [2, 10, 50, 100, 200, 400, 800],
     stepMs: 3000,
@@ -85,6 +89,7 @@ export const SIZES: Record<Mode, Sizes> = {
     memoryLevels: [5000, 10000],
     memoryWarmup: 200,
     connectSockets: [1000, 5000, 10000],
+    connectWarmup: 2000,
     fanoutSubscribers: 1000,
     fanoutRates: [2, 10, 50, 100, 150, 200, 300, 400, 600, 800, 1200, 1600],
     stepMs: 10000,

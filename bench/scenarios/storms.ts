@@ -6,7 +6,7 @@ import type { ScenarioOutput } from './index.js'
 
 const SOCKET_TARGETS: ServerKind[] = ['roomwire', 'bare-socketio', 'raw-ws']
 
-interface StormTimes { connectRate: number, connectCpuUs: number, disconnectRate: number, disconnectCpuUs: number }
+interface StormTimes { connectRate: number, connectCpuUs: number, connectWrites: number, disconnectRate: number, disconnectCpuUs: number }
 
 /** Polls until the server holds no connection (at most `maxMs`); returns when that was seen. */
 async function drained (server: ServerHandle, maxMs: number): Promise<number> {
@@ -19,20 +19,29 @@ async function drained (server: ServerHandle, maxMs: number): Promise<number> {
 }
 
 /**
- * One size on a fresh server: N sockets (distinct users) connect and join rooms of 10, then all
- * disconnect at once. Rates: N / (first connect → last join ack) and N / (first close → the
+ * One size on a fresh server: after a warm-up (`connectWarmup` other users connect, join rooms of
+ * 10 and leave: what a fresh process pays once, for lazily compiled code and JIT tiers, is not
+ * counted per socket of the smallest size), N sockets (distinct users) connect and join rooms of
+ * 10, then all disconnect at once. Rates: N / (first connect → last join ack) and N / (first close → the
  * server holds no connection); server CPU per socket from /proc, up to the server being idle
  * again (what a connect or disconnect set off afterwards is counted too).
  */
 async function connectThenDisconnect (ctx: Context, kind: ServerKind, n: number): Promise<StormTimes> {
   const server = await start(ctx, kind)
   try {
+    ctx.progress.step(`${LABELS[kind]}: warm-up, ${ctx.sizes.connectWarmup} sockets connect, join and leave`)
+    await connectAll(ctx, kind, server.url, specs(kind, ctx.sizes.connectWarmup, (i) => ({ user: `warm-${n}-${i}`, rooms: [`W${n}-${Math.floor(i / 10)}`] })))
+    await closeAll(ctx)
+    await drained(server, 60_000)
+    await quiet([server])
     ctx.progress.step(`${LABELS[kind]}: ${n} sockets connect and join`)
     const sockets = specs(kind, n, (i) => ({ user: `joiner-${n}-${i}`, rooms: [`J${n}-${Math.floor(i / 10)}`] }))
     const cpu0 = server.cpu()
+    const writes0 = server.writes()
     const { seconds } = await connectAll(ctx, kind, server.url, sockets)
     await quiet([server])
     const connectCpu = server.cpu() - cpu0
+    const connectWrites = server.writes() - writes0
     ctx.progress.step(`${LABELS[kind]}: ${n} sockets disconnect`)
     const cpu1 = server.cpu()
     const t0 = performance.now()
@@ -43,6 +52,7 @@ async function connectThenDisconnect (ctx: Context, kind: ServerKind, n: number)
     return {
       connectRate: round(n / seconds, 1),
       connectCpuUs: Math.round(connectCpu / n * 1e6),
+      connectWrites: round(connectWrites / n, 2),
       disconnectRate: round(n / Math.max(0.001, (t1 - t0) / 1000), 1),
       disconnectCpuUs: Math.round(disconnectCpu / n * 1e6)
     }
@@ -75,11 +85,16 @@ export async function connectAndJoin (ctx: Context): Promise<ScenarioOutput> {
     figure(`${what}.rate.${n}`, `${what === 'connect' ? 'connect + join' : 'disconnect'} rate, ${n} sockets`, 'sockets/s', 'higher',
       ['roomwire', m.roomwire[i][`${what}Rate`]], bases(k => m[k][i][`${what}Rate`])),
     figure(`${what}.cpu.${n}`, `server CPU per ${what === 'connect' ? 'connect + join' : 'disconnect'}, ${n} sockets`, 'µs', 'lower',
-      ['roomwire', m.roomwire[i][`${what}CpuUs`]], bases(k => m[k][i][`${what}CpuUs`]))
+      ['roomwire', m.roomwire[i][`${what}CpuUs`]], bases(k => m[k][i][`${what}CpuUs`])),
+    ...(what === 'connect'
+      ? [figure(`connect.writes.${n}`, `server write system calls per connect + join, ${n} sockets`, 'calls', 'lower',
+          ['roomwire', m.roomwire[i].connectWrites], bases(k => m[k][i].connectWrites))]
+      : [])
   ])
   return {
     details: [
-      `${levels.join(', ')} sockets (distinct users), rooms of 10, each size on a fresh server, the targets in turns; ${ctx.clients.length} client processes × 50 in flight`,
+      `${levels.join(', ')} sockets (distinct users), rooms of 10, each size on a fresh server after a warm-up (${ctx.sizes.connectWarmup} other users connect, join and leave), the targets in turns; ${ctx.clients.length} client processes × 50 in flight`,
+      'write system calls: syscw of /proc/<pid>/io over the connect storm (each frame a server sends is a write unless several leave together)',
       'connect rate = N / (first connect → last join ack); disconnect storm: every socket closed at once, rate = N / (first close → the server holds no connection)',
       'server CPU per socket: /proc, from the first connect (or close) until the server is idle again (≤ 20 ms of CPU in 300 ms), so later work is counted',
       `growth = time per connection at ${levels[last]} / at ${levels[0]} (1 = linear)`
