@@ -4,6 +4,7 @@ import { parseCorsOrigin } from '../src/config.js'
 import { drainConnections } from '../src/socket/drain.js'
 import { createInboundBudget, limitInbound } from '../src/socket/inbound-budget.js'
 import { dropSlowConsumers } from '../src/socket/slow-consumers.js'
+import { batchWebSocketWrites } from '../src/socket/write-batching.js'
 import { crossInstanceAdapter } from '../src/socket/cross-instance.js'
 import { boundedSessionAwareAdapter, namespacesOf } from '../src/socket/workarounds.js'
 
@@ -62,6 +63,8 @@ export default fp<SocketIoPluginOptions>(async (app, opts) => {
     serverOptions.adapter = boundedSessionAwareAdapter(recoveryLimits) as unknown as ServerOptions['adapter']
   }
   const io = new Server(app.server, serverOptions)
+  // Issue 23: one system call for what a connection is sent in one turn of the event loop.
+  batchWebSocketWrites()
   app.decorate('io', io)
   // CONTRACT §10: every socket of every namespace has an inbound budget and an outgoing cap.
   limitInbound(io, createInboundBudget({
