@@ -29,9 +29,11 @@ interface TcpSocket {
 
 const PATCHED = Symbol.for('roomwire.writeBatching')
 
-function webSocketTransport (): { prototype: WebSocketTransport & { [PATCHED]?: true } } {
+type TransportClass = { prototype: WebSocketTransport & { [PATCHED]?: true } }
+
+function webSocketTransport (): TransportClass {
   const fromSocketIo = createRequire(createRequire(import.meta.url).resolve('socket.io'))
-  return (fromSocketIo('engine.io') as { transports: { websocket: { prototype: WebSocketTransport & { [PATCHED]?: true } } } }).transports.websocket
+  return (fromSocketIo('engine.io') as { transports: { websocket: TransportClass } }).transports.websocket
 }
 
 const corked: TcpSocket[] = []

@@ -1,7 +1,7 @@
 import t from 'tap'
 import type { Socket } from 'socket.io'
 import { connect, connected, once } from '../helper.js'
-import { bareSocketApp, delay } from './fixtures.js'
+import { bareSocketApp } from './fixtures.js'
 
 type Test = Pick<typeof t, 'teardown'>
 
@@ -30,11 +30,18 @@ async function batchConnection (t: Test, transports = ['websocket']) {
 t.test('the packets one WebSocket connection is sent in one turn leave in one write, in order', async (t) => {
   const { client, server, counter } = await batchConnection(t)
   const got: number[] = []
+  let firstThree!: () => void
+  const three = new Promise<void>((resolve) => { firstThree = resolve })
   const all = new Promise<void>((resolve) => {
-    client.on('n', (n: number) => { got.push(n); if (got.length === 6) resolve() })
+    client.on('n', (n: number) => {
+      got.push(n)
+      if (got.length === 3) firstThree()
+      if (got.length === 6) resolve()
+    })
   })
   for (let i = 0; i < 3; i++) server.emit('n', i)
-  await delay(20)
+  // Received, so written: nothing else is sent to this socket meanwhile.
+  await three
   t.equal(counter.writes, 1, 'three packets of one turn: one write')
   setTimeout(() => { for (let i = 3; i < 6; i++) server.emit('n', i) }, 0)
   await all
